@@ -1,0 +1,70 @@
+# One entry point for people and CI. `make synth` and `make test` work on a fresh clone:
+# they create the virtualenvs and install the pinned CDK CLI first. Stamp files keep make
+# from reinstalling what is already installed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+CDK := node_modules/.bin/cdk
+REPORTS := reports
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_DEPRECATED := quiet
+export BC_SKIP_MAPPING := TRUE
+export PYTHONDONTWRITEBYTECODE := 1
+# Synthesis must never need AWS: no credentials, no lookups.
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: help setup synth lint test test-unit test-property test-integration compliance \
+        cfn-lint checkov bench demo deploy destroy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_VENV)/.stamp: requirements-checkov.txt $(VENV)/.stamp
+	$(UV) venv --quiet --python $(PY) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## create the virtualenvs, install the pinned CDK CLI
+
+synth: $(VENV)/.stamp node_modules/.stamp ## synthesize the three templates to cdk.out, offline
+	$(CDK) synth --quiet --no-notices --no-version-reporting
+
+lint: $(VENV)/.stamp ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test-unit: $(VENV)/.stamp node_modules/.stamp ## unit tests
+	$(PY) -m pytest tests/unit
+
+test-property: $(VENV)/.stamp ## Hypothesis property tests (bounded CI profile)
+	$(PY) -m pytest tests/property
+
+test-integration: $(VENV)/.stamp node_modules/.stamp ## local integration on moto (AWS tests opt-in)
+	$(PY) -m pytest tests/integration
+
+cfn-lint: synth ## cfn-lint on the synthesized templates
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+
+test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-nag, cfn-lint
+	$(PY) -m pytest tests
+	$(MAKE) --no-print-directory cfn-lint
+
+clean: ## remove build output (keeps the virtualenvs)
+	rm -rf cdk.out $(REPORTS) .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,173 @@
+"""Every name and number of the pipeline, in one place.
+
+The brief's constant names are kept so the project drops into the brief's skeleton; where the
+brief's *value* is a defect, the value is fixed here and the deviation is recorded in an ADR
+(see ADR/README.md). Names shared by two stacks are derived here, once: a stack never types
+a shared name itself.
+
+This module is imported by the CDK app and its tests only. The Lambda assets (``lambda/``,
+``rollout/``) never import it: they receive what they need through environment variables.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --------------------------------------------------------------------------------------------
+# Model registration (Lambda stack)
+# --------------------------------------------------------------------------------------------
+
+LAMBDA_HANDLER = "lambda_handler.lambda_handler"
+LAMBDA_NAME = "s3-object-to-ssm"
+# The brief's python3.10 is deprecated and can no longer be created after 2026-11-30.
+LAMBDA_RUNTIME = "python3.13"
+LAMBDA_TIMEOUT_SECONDS = 60
+LAMBDA_MEMORY_MB = 256
+# Ordering of registrations relies on a single writer (ADR: registration ordering state).
+LAMBDA_RESERVED_CONCURRENCY = 1
+LAMBDA_ASYNC_RETRY_ATTEMPTS = 2
+LAMBDA_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
+LAMBDA_LOG_RETENTION_DAYS = 365
+LAMBDA_ASSET_DIR = "lambda"
+
+# The one parameter that says which model the endpoint serves. The brief typed two different
+# names (the Lambda's env var and the endpoint's SSM_PARAMETER_MODEL) and the Lambda's one was
+# not fully qualified, which SSM rejects. Here there is one name, fully qualified, and both the
+# Lambda environment and the endpoint stack are derived from it.
+SSM_PARAMETER_MODEL = "/sentiment_model/latest_object_key"
+SSM_PARAMETER_ENV_VAR = "SSM_SENTIMENT_MODEL"
+METRICS_NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
+MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
+
+LAMBDA_ENVIRONMENT_VARIABLE = {SSM_PARAMETER_ENV_VAR: SSM_PARAMETER_MODEL}
+
+# --------------------------------------------------------------------------------------------
+# Model bucket (S3 stack)
+# --------------------------------------------------------------------------------------------
+
+S3_BUCKET_NAME = "cdk-exercise-bucket"
+MODEL_ARTIFACT_SUFFIX = ".tar.gz"
+MODEL_KEY_PREFIX = "models/"
+ACCESS_LOGS_PREFIX = "model-bucket/"
+NONCURRENT_MODEL_VERSION_RETENTION_DAYS = 365
+ACCESS_LOG_RETENTION_DAYS = 365
+
+_BUCKET_NAME_MAX_LENGTH = 63
+
+
+def model_bucket_name(account: str, region: str) -> str:
+    """The model bucket's globally unique name for one account and region.
+
+    S3 names are global: the brief's fixed ``cdk-exercise-bucket`` collides for everyone after
+    the first deployer. Both the S3 stack (which creates the bucket) and the SageMaker stack
+    (which reads models from it) call this function; CDK tokens (``Aws.ACCOUNT_ID``,
+    ``Aws.REGION``) are accepted and become an ``Fn::Join``.
+    """
+    return f"{S3_BUCKET_NAME}-{account}-{region}"
+
+
+def access_log_bucket_name(account: str, region: str) -> str:
+    """The server-access-log bucket's name, derived from the model bucket's."""
+    return f"{S3_BUCKET_NAME}-logs-{account}-{region}"
+
+
+_CONCRETE_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def validate_bucket_name(name: str) -> str:
+    """Raise ValueError naming the problem if ``name`` (concrete, not a token) is not a valid
+    S3 bucket name."""
+    if len(name) > _BUCKET_NAME_MAX_LENGTH or not _CONCRETE_BUCKET_NAME.match(name):
+        raise ValueError(
+            f"S3 bucket name {name!r} must be 3-63 characters of a-z, 0-9, '.' and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+# --------------------------------------------------------------------------------------------
+# Serving (SageMaker stack)
+# --------------------------------------------------------------------------------------------
+
+SAGEMAKER_ENDPOINT_NAME = "sagemaker-endpoint"
+SAGEMAKER_VARIANT_NAME = "AllTraffic"
+SAGEMAKER_INITIAL_INSTANCE_COUNT = 1
+SAGEMAKER_INSTANCE_TYPE = "ml.g4dn.xlarge"
+
+# Hugging Face PyTorch inference DLC (torch + transformers, GPU build, py312). The brief's
+# pytorch-inference:1.5.1-cpu-py36 had no transformers, a CPU build on a GPU instance and an
+# end-of-life Python. Given as repository:tag; the registry account is chosen per region
+# (DLC_REGISTRY_ACCOUNTS). A full URI is accepted too.
+SAGEMAKER_MODEL_IMAGE = (
+    "huggingface-pytorch-inference:2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
+)
+SAGEMAKER_MODEL_ENVIRONMENT = {
+    "HF_TASK": "text-classification",
+    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+}
+
+# AWS Deep Learning Containers registry account by region; every region not listed uses the
+# default. Source: sagemaker-python-sdk image_uri_config/huggingface.json (FACTS.md).
+DLC_DEFAULT_REGISTRY_ACCOUNT = "763104351884"
+DLC_REGISTRY_ACCOUNTS = {
+    "af-south-1": "626614931356",
+    "ap-east-1": "871362719292",
+    "ap-northeast-3": "364406365360",
+    "ap-south-2": "772153158452",
+    "ap-southeast-3": "907027046896",
+    "ap-southeast-4": "457447274322",
+    "ca-west-1": "204538143572",
+    "cn-north-1": "727897471807",
+    "cn-northwest-1": "727897471807",
+    "eu-central-2": "380420809688",
+    "eu-south-1": "692866216735",
+    "eu-south-2": "503227376785",
+    "il-central-1": "780543022126",
+    "me-central-1": "914824155844",
+    "me-south-1": "217643126080",
+    "us-gov-east-1": "446045086412",
+    "us-gov-west-1": "442386744353",
+}
+
+# vCPUs per instance type: SageMaker's CPUUtilization is the SUM over vCPUs (0-400% on a
+# 4-vCPU instance), so TARGET_VALUE (percent of the whole instance) is scaled by this.
+SAGEMAKER_INSTANCE_VCPUS = {
+    "ml.g4dn.xlarge": 4,
+    "ml.g4dn.2xlarge": 8,
+    "ml.g4dn.4xlarge": 16,
+    "ml.g5.xlarge": 4,
+    "ml.g5.2xlarge": 8,
+    "ml.m5.large": 2,
+    "ml.m5.xlarge": 4,
+    "ml.c5.large": 2,
+    "ml.c5.xlarge": 4,
+    "ml.t2.medium": 2,
+}
+
+# Autoscaling on CPU utilisation (percent of the whole instance, 0-100).
+SCALEINCOOLDOWN = 300
+SCALEOUTCOOLDOWN = 300
+TARGET_VALUE = 70
+AUTOSCALING_MIN_CAPACITY = 1
+AUTOSCALING_MAX_CAPACITY = 4
+
+# Safe endpoint updates (blue/green with automatic rollback).
+DEPLOYMENT_BAKE_SECONDS = 600
+DEPLOYMENT_MAX_EXECUTION_SECONDS = 3600
+ALARM_5XX_THRESHOLD = 1
+ALARM_MODEL_LATENCY_P99_MICROSECONDS = 2_000_000
+
+# --------------------------------------------------------------------------------------------
+# Automated rollout (a new registered model reaches the endpoint)
+# --------------------------------------------------------------------------------------------
+
+SAGEMAKER_STACK_NAME = "sagemaker-endpoint-stack"
+ROLLOUT_FUNCTION_NAME = "model-rollout"
+ROLLOUT_METRICS_NAMESPACE = "ModelRollout"
+# CloudFormation performs the update with the CDK bootstrap's execution role (default qualifier).
+CDK_BOOTSTRAP_QUALIFIER = "hnb659fds"
+
+
+def cfn_execution_role_name(account: str, region: str) -> str:
+    """Name of the CDK bootstrap's CloudFormation execution role."""
+    return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account}-{region}"

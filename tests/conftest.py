@@ -1,0 +1,59 @@
+"""Shared test configuration.
+
+- Hypothesis profiles: ``ci`` (default, bounded so ``make test`` stays fast) and ``thorough``
+  (``HYPOTHESIS_PROFILE=thorough``) for a longer local search.
+- ``synthesized_app``: the whole CDK app (three stacks, compliance packs included), built ONCE
+  per test session into a temporary cloud assembly; synthesis costs seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_DEPRECATED", "quiet")
+# Nothing in the unit/property/local layers may reach a real AWS account.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def synthesized_app(tmp_path_factory):
+    """The synthesized cloud assembly of the real app (``app.build_app``), built once.
+
+    The built-in CloudFormation validation is off here (it costs ~4-5 s a synth); cfn-lint
+    checks the templates in ``make test`` instead.
+    """
+    import aws_cdk as cdk
+
+    import app as app_module
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    cdk_app = cdk.App(outdir=str(outdir), builtin_cloud_formation_validation=False)
+    app_module.build_app(cdk_app)
+    return cdk_app.synth()
+
+
+@pytest.fixture(scope="session")
+def templates(synthesized_app):
+    """Template dicts of the app's stacks, keyed by stack name."""
+    return {stack.stack_name: stack.template for stack in synthesized_app.stacks}
