@@ -66,5 +66,8 @@ test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-na
 	$(PY) -m pytest tests
 	$(MAKE) --no-print-directory cfn-lint
 
+bench: setup ## measure synth, test layers, setup, handler import, AWS calls (docs/performance.md)
+	$(PY) scripts/bench.py
+
 clean: ## remove build output (keeps the virtualenvs)
 	rm -rf cdk.out $(REPORTS) .pytest_cache .hypothesis .ruff_cache
