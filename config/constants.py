@@ -29,6 +29,11 @@ LAMBDA_ASYNC_RETRY_ATTEMPTS = 2
 LAMBDA_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
 LAMBDA_LOG_RETENTION_DAYS = 365
 LAMBDA_ASSET_DIR = "lambda"
+# Failed asynchronous invocations land in an encrypted queue; one message is already an incident
+# (a model that was uploaded but never registered). SQS keeps messages at most 14 days.
+REGISTRATION_FAILURE_QUEUE_RETENTION_DAYS = 14
+REGISTRATION_FAILURE_ALARM_THRESHOLD = 1
+REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS = 300
 
 # The one parameter that says which model the endpoint serves. The brief typed two different
 # names (the Lambda's env var and the endpoint's SSM_PARAMETER_MODEL) and the Lambda's one was
@@ -51,6 +56,7 @@ MODEL_KEY_PREFIX = "models/"
 ACCESS_LOGS_PREFIX = "model-bucket/"
 NONCURRENT_MODEL_VERSION_RETENTION_DAYS = 365
 ACCESS_LOG_RETENTION_DAYS = 365
+INCOMPLETE_UPLOAD_ABORT_DAYS = 7
 
 _BUCKET_NAME_MAX_LENGTH = 63
 
@@ -93,6 +99,9 @@ SAGEMAKER_ENDPOINT_NAME = "sagemaker-endpoint"
 SAGEMAKER_VARIANT_NAME = "AllTraffic"
 SAGEMAKER_INITIAL_INSTANCE_COUNT = 1
 SAGEMAKER_INSTANCE_TYPE = "ml.g4dn.xlarge"
+# Where a SageMaker endpoint writes its container logs and instance metrics (CPUUtilization).
+SAGEMAKER_ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
+SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 
 # Hugging Face PyTorch inference DLC (torch + transformers, GPU build, py312). The brief's
 # pytorch-inference:1.5.1-cpu-py36 had no transformers, a CPU build on a GPU instance and an
@@ -109,6 +118,9 @@ SAGEMAKER_MODEL_ENVIRONMENT = {
 # AWS Deep Learning Containers registry account by region; every region not listed uses the
 # default. Source: sagemaker-python-sdk image_uri_config/huggingface.json (FACTS.md).
 DLC_DEFAULT_REGISTRY_ACCOUNT = "763104351884"
+# The region mapping covers every region CDK knows in these partitions (the isolated partitions
+# have no public DLC registry: a deploy there fails on the missing mapping key, by design).
+DLC_REGISTRY_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 DLC_REGISTRY_ACCOUNTS = {
     "af-south-1": "626614931356",
     "ap-east-1": "871362719292",
@@ -150,6 +162,7 @@ SCALEOUTCOOLDOWN = 300
 TARGET_VALUE = 70
 AUTOSCALING_MIN_CAPACITY = 1
 AUTOSCALING_MAX_CAPACITY = 4
+AUTOSCALING_METRIC_NAME = "CPUUtilization"
 
 # Safe endpoint updates (blue/green with automatic rollback).
 DEPLOYMENT_BAKE_SECONDS = 600
@@ -161,7 +174,16 @@ ALARM_MODEL_LATENCY_P99_MICROSECONDS = 2_000_000
 # Automated rollout (a new registered model reaches the endpoint)
 # --------------------------------------------------------------------------------------------
 
+LAMBDA_STACK_NAME = "lambda-stack"
+S3_STACK_NAME = "s3-stack"
 SAGEMAKER_STACK_NAME = "sagemaker-endpoint-stack"
+# Optional CDK context value (`cdk deploy -c deployment_prefix=it1`) that prefixes every
+# physical name two deployments in one account would fight over (config/naming.py). Empty by
+# default: the brief's names, unchanged.
+DEPLOYMENT_PREFIX_CONTEXT_KEY = "deployment_prefix"
+# Longest prefix for which the longest derived name (the access-log bucket in a 14-character
+# region) still fits S3's 63 characters.
+DEPLOYMENT_PREFIX_MAX_LENGTH = 10
 ROLLOUT_FUNCTION_NAME = "model-rollout"
 ROLLOUT_METRICS_NAMESPACE = "ModelRollout"
 # CloudFormation performs the update with the CDK bootstrap's execution role (default qualifier).

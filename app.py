@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Composition root: the brief's three stacks, in the brief's order."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from cdk_exercise_stacks.lambda_functions import LambdaStack
+from cdk_exercise_stacks.s3 import S3Stack
+from cdk_exercise_stacks.sagemaker_endpoints import SentimentEndpointStack
+from config import constants
+
+
+def build_app(app: cdk.App) -> cdk.App:
+    """Add the three stacks to ``app`` and return it (tests synthesize it in-process)."""
+    lambda_stack = LambdaStack(app, constants.LAMBDA_STACK_NAME)
+    S3Stack(app, constants.S3_STACK_NAME, lambda_stack=lambda_stack)
+    SentimentEndpointStack(
+        app,
+        constants.SAGEMAKER_STACK_NAME,
+        ssm_parameter_model_s3=constants.SSM_PARAMETER_MODEL,
+        mode_image=constants.SAGEMAKER_MODEL_IMAGE,
+        model_instance=constants.SAGEMAKER_INSTANCE_TYPE,
+        tags={"key": "key", "value": "value"},
+    )
+    return app
+
+
+if __name__ == "__main__":
+    build_app(cdk.App()).synth()

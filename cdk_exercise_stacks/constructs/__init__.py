@@ -1,0 +1,1 @@
+"""One construct per logical unit; the stacks only compose and wire them."""

@@ -1,0 +1,38 @@
+"""LambdaStack: the function that registers an uploaded model's key in SSM Parameter Store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from cdk_exercise_stacks.constructs.registration_function import RegistrationFunction
+from cdk_exercise_stacks.deployment_naming import naming_for
+from config import constants
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_ASSET_PATH = REPO_ROOT / constants.LAMBDA_ASSET_DIR
+
+
+class LambdaStack(Stack):
+    """Deploys first: the S3 stack's notification invokes ``lambda_function``."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        naming = naming_for(scope)
+        kwargs.setdefault("stack_name", naming.stack_name(construct_id))
+        kwargs.setdefault("description", "Model registration: S3 upload -> SSM parameter")
+        super().__init__(scope, construct_id, **kwargs)
+
+        registration = RegistrationFunction(
+            self, "ModelRegistration", naming=naming, asset_path=LAMBDA_ASSET_PATH
+        )
+        self.lambda_function = registration.function
+        # Plain strings (no tokens): other stacks derive ARNs from them instead of importing
+        # outputs of this stack (ADR-0036).
+        self.lambda_function_name = naming.function_name
+        self.model_parameter_name = registration.parameter_name
+        self.failure_queue = registration.failure_queue
+        self.failure_alarm = registration.failure_alarm
+        self.log_group = registration.log_group

@@ -1,0 +1,95 @@
+"""SentimentEndpointStack: the endpoint serving the model registered in SSM, autoscaled on CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Aws, Stack, Tags
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cdk_exercise_stacks.constructs.cpu_autoscaling import CpuAutoscaling
+from cdk_exercise_stacks.constructs.model_image import ModelImage
+from cdk_exercise_stacks.constructs.serving_endpoint import ServingEndpoint
+from cdk_exercise_stacks.deployment_naming import naming_for
+from cdk_exercise_stacks.tagging import tags_from_argument
+from config import constants
+
+
+class SentimentEndpointStack(Stack):
+    """Deploys after the first model is registered (ADR-0032).
+
+    ``ssm_parameter_model_s3`` names the parameter holding the model's object key; the bucket is
+    not passed: its name is derived from the same function the S3 stack uses (ADR-0036).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ssm_parameter_model_s3: str,
+        mode_image: str,
+        model_instance: str,
+        tags: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        naming = naming_for(scope)
+        kwargs.setdefault("stack_name", naming.stack_name(construct_id))
+        kwargs.setdefault("description", "Sentiment model endpoint, autoscaled on CPU")
+        self.tags_applied = tags_from_argument(tags)  # validate before building anything
+        super().__init__(scope, construct_id, **kwargs)
+
+        self.model_parameter_name = naming.parameter_name(ssm_parameter_model_s3)
+        self.model_bucket_name = naming.model_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
+        self.endpoint_name = naming.endpoint_name
+        self.variant_name = constants.SAGEMAKER_VARIANT_NAME
+        self.instance_type = model_instance
+
+        # A template parameter of type AWS::SSM::Parameter::Value<String>: CloudFormation reads
+        # the latest registered key on every create and update (a {{resolve:ssm}} reference
+        # would not be re-read on an unchanged template).
+        model_key = ssm.StringParameter.value_for_string_parameter(self, self.model_parameter_name)
+        self.model_data_url = f"s3://{self.model_bucket_name}/{model_key}"
+
+        self.image = ModelImage(
+            self, "ModelImage", mode_image=mode_image, instance_type=model_instance
+        )
+        serving = ServingEndpoint(
+            self,
+            "Serving",
+            endpoint_name=self.endpoint_name,
+            variant_name=self.variant_name,
+            instance_type=model_instance,
+            image=self.image,
+            model_data_url=self.model_data_url,
+            model_bucket_name=self.model_bucket_name,
+            model_key_prefix=constants.MODEL_KEY_PREFIX,
+            environment=constants.SAGEMAKER_MODEL_ENVIRONMENT,
+        )
+        self.execution_role = serving.execution_role
+        self.model = serving.model
+        self.endpoint_config = serving.endpoint_config
+        self.endpoint = serving.endpoint
+
+        autoscaling = CpuAutoscaling(
+            self,
+            "Autoscaling",
+            endpoint=self.endpoint,
+            endpoint_name=self.endpoint_name,
+            variant_name=self.variant_name,
+            instance_type=model_instance,
+        )
+        self.scalable_target = autoscaling.scalable_target
+        self.scaling_policy = autoscaling.scaling_policy
+
+        # --- Safe updates: wired by the lead, one call, here. -------------------------------
+        # EndpointDeployment (constructs/endpoint_deployment.py) sets the endpoint's
+        # DeploymentConfig (blue/green, auto-rollback alarms) and RetainAllVariantProperties;
+        # this stack deliberately sets neither. It receives self.endpoint, self.endpoint_name,
+        # self.variant_name (and self.model / self.endpoint_config if it needs them).
+        # -------------------------------------------------------------------------------------
+
+        for key, value in self.tags_applied.items():
+            Tags.of(self).add(key, value)

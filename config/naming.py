@@ -1,0 +1,118 @@
+"""Physical names of one deployment, derived from config/constants.py.
+
+Every physical name that two deployments in one account would fight over (stack names, the
+registration function, the model parameter, the buckets, the endpoint, the rollout function)
+is computed here, once. With the default empty prefix the names are exactly the brief's; the
+opt-in AWS integration tests pass a short prefix (CDK context ``deployment_prefix``) so that a
+test deployment never touches a real one (ADR-0035).
+
+Pure Python: no CDK import, so the same names can be computed by tests and tools.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from config import constants
+
+# Lower-case letters, digits and inner hyphens: valid inside S3 bucket names, SSM parameter
+# names, Lambda function names, SageMaker endpoint names and CloudFormation stack names.
+_PREFIX_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$")
+
+
+def validate_parameter_name(name: str) -> str:
+    """Raise ValueError unless ``name`` is a fully qualified SSM parameter name.
+
+    SSM rejects a hierarchical name without a leading slash, and ``/x`` and ``x`` name the same
+    parameter: requiring the slash keeps one spelling of the one name (ADR-0020).
+    """
+    if not name.startswith("/") or name.endswith("/") or "//" in name:
+        raise ValueError(
+            f"SSM parameter name {name!r} must be fully qualified: start with '/', "
+            "no empty hierarchy level, no trailing '/'"
+        )
+    if not re.fullmatch(r"[a-zA-Z0-9_.\-/]+", name):
+        raise ValueError(f"SSM parameter name {name!r} may only contain a-zA-Z0-9_.-/")
+    if name.lower().startswith(("/aws", "/ssm")):
+        raise ValueError(f"SSM parameter name {name!r} must not start with 'aws' or 'ssm'")
+    return name
+
+
+@dataclass(frozen=True)
+class DeploymentNaming:
+    """The physical names of one deployment; ``prefix`` empty means the brief's names."""
+
+    prefix: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prefix, str):
+            raise TypeError(f"deployment prefix must be a string, got {type(self.prefix).__name__}")
+        if self.prefix and (
+            len(self.prefix) > constants.DEPLOYMENT_PREFIX_MAX_LENGTH
+            or not _PREFIX_PATTERN.match(self.prefix)
+        ):
+            raise ValueError(
+                f"deployment prefix {self.prefix!r} must be 1-"
+                f"{constants.DEPLOYMENT_PREFIX_MAX_LENGTH} characters of a-z, 0-9 and inner '-', "
+                "starting with a letter"
+            )
+
+    def resource_name(self, base: str) -> str:
+        """A dash-joined physical name: ``base`` itself, or ``<prefix>-<base>``."""
+        return f"{self.prefix}-{base}" if self.prefix else base
+
+    def parameter_name(self, base: str = constants.SSM_PARAMETER_MODEL) -> str:
+        """A fully qualified SSM name: ``base`` itself, or ``/<prefix><base>`` (one level more)."""
+        validate_parameter_name(base)
+        return f"/{self.prefix}{base}" if self.prefix else base
+
+    def stack_name(self, base: str) -> str:
+        return self.resource_name(base)
+
+    @property
+    def lambda_stack_name(self) -> str:
+        return self.stack_name(constants.LAMBDA_STACK_NAME)
+
+    @property
+    def s3_stack_name(self) -> str:
+        return self.stack_name(constants.S3_STACK_NAME)
+
+    @property
+    def sagemaker_stack_name(self) -> str:
+        return self.stack_name(constants.SAGEMAKER_STACK_NAME)
+
+    @property
+    def function_name(self) -> str:
+        """The model registration function."""
+        return self.resource_name(constants.LAMBDA_NAME)
+
+    @property
+    def rollout_function_name(self) -> str:
+        return self.resource_name(constants.ROLLOUT_FUNCTION_NAME)
+
+    @property
+    def model_parameter_name(self) -> str:
+        """The one parameter the handler writes and the endpoint stack reads."""
+        return self.parameter_name(constants.SSM_PARAMETER_MODEL)
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.resource_name(constants.SAGEMAKER_ENDPOINT_NAME)
+
+    def model_bucket_name(self, account: str, region: str) -> str:
+        """The model bucket; ``account``/``region`` may be CDK tokens."""
+        return self.resource_name(constants.model_bucket_name(account, region))
+
+    def access_log_bucket_name(self, account: str, region: str) -> str:
+        return self.resource_name(constants.access_log_bucket_name(account, region))
+
+    @property
+    def lambda_environment(self) -> dict[str, str]:
+        """The registration function's environment: the brief's variable, with this
+        deployment's parameter name, plus the metrics namespace."""
+        return {
+            **constants.LAMBDA_ENVIRONMENT_VARIABLE,
+            constants.SSM_PARAMETER_ENV_VAR: self.model_parameter_name,
+            constants.METRICS_NAMESPACE_ENV_VAR: constants.MODEL_REGISTRATION_METRICS_NAMESPACE,
+        }
