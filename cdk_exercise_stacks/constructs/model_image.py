@@ -24,16 +24,17 @@ from constructs import Construct
 
 from config import constants
 
-_REPOSITORY = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+_SEGMENT = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
+# Any ECR repository in a full URI; a bare name for the DLC registry, whose repositories have
+# no path (so "docker.io/library/x:1" is rejected rather than looked up in the DLC registry).
+_REPOSITORY = rf"{_SEGMENT}(?:/{_SEGMENT})*"
 _REFERENCE = r":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64}"
 _REGISTRY = (
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)"
     r"\.(?P<domain>amazonaws\.com(?:\.cn)?)"
 )
 _FULL_URI = re.compile(rf"^{_REGISTRY}/(?P<repository>{_REPOSITORY})(?P<reference>{_REFERENCE})$")
-_REPOSITORY_AND_REFERENCE = re.compile(
-    rf"^(?P<repository>{_REPOSITORY})(?P<reference>{_REFERENCE})$"
-)
+_REPOSITORY_AND_REFERENCE = re.compile(rf"^(?P<repository>{_SEGMENT})(?P<reference>{_REFERENCE})$")
 _GPU_INSTANCE_FAMILY = re.compile(r"^ml\.[gp]\d")
 ECR_PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
@@ -64,8 +65,8 @@ def parse_image_reference(mode_image: str) -> ImageReference:
     if short:
         return ImageReference(**short.groupdict())
     raise ValueError(
-        f"mode_image {mode_image!r} must be 'repository:tag' (the regional Deep Learning "
-        "Containers registry is added), 'repository@sha256:<digest>', or a full ECR URI "
+        f"mode_image {mode_image!r} must be 'repository:tag' (a repository of the regional "
+        "Deep Learning Containers registry), 'repository@sha256:<digest>', or a full ECR URI "
         "'<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>'; the tag or digest is "
         "required so that a deployment always serves the same image"
     )

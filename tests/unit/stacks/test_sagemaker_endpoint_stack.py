@@ -1,0 +1,240 @@
+"""SentimentEndpointStack: model, endpoint configuration, endpoint, role and CPU autoscaling.
+
+Brief expectations asserted as written: endpoint config referenced by GetAtt
+EndpointConfigName, tag Key=key/Value=value, variant AllTraffic, InitialInstanceCount 1, the
+constants' cooldowns. Adapted (with ADRs): the model has no fixed name (ADR-0025); its
+ModelDataUrl is the registered key in the model bucket, not "s3://sentiment-model" (ADR-0021,
+ADR-0023, ADR-0032); the scaling metric is CPU utilisation per instance, not invocations per
+instance (ADR-0026, ADR-0027); the image is the Hugging Face GPU DLC (ADR-0024, ADR-0033).
+"""
+
+from __future__ import annotations
+
+import pytest
+from stack_template_queries import (
+    as_list,
+    properties,
+    render_join,
+    resources_of_type,
+    statement_with_action,
+    statements_attached_to,
+    the_resource,
+)
+
+from config import constants
+
+STACK = constants.SAGEMAKER_STACK_NAME
+REPOSITORY, TAG = constants.SAGEMAKER_MODEL_IMAGE.split(":")
+MODEL_BUCKET = constants.model_bucket_name("${Ref:AWS::AccountId}", "${Ref:AWS::Region}")
+PARTITION_REGION_ACCOUNT = "${Ref:AWS::Partition}:%s:${Ref:AWS::Region}:${Ref:AWS::AccountId}"
+
+
+@pytest.fixture(scope="module")
+def template(templates):
+    return templates[STACK]
+
+
+@pytest.fixture(scope="module")
+def model(template):
+    return the_resource(template, "AWS::SageMaker::Model")
+
+
+@pytest.fixture(scope="module")
+def endpoint_config(template):
+    return the_resource(template, "AWS::SageMaker::EndpointConfig")
+
+
+@pytest.fixture(scope="module")
+def endpoint(template):
+    return the_resource(template, "AWS::SageMaker::Endpoint")
+
+
+@pytest.fixture(scope="module")
+def model_parameter_id(template):
+    ssm_typed = {
+        logical_id: parameter
+        for logical_id, parameter in template["Parameters"].items()
+        if parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        and logical_id != "BootstrapVersion"
+    }
+    assert len(ssm_typed) == 1, ssm_typed
+    return next(iter(ssm_typed))
+
+
+@pytest.fixture(scope="module")
+def role_statements(template):
+    role_id, _ = the_resource(template, "AWS::IAM::Role")
+    return statements_attached_to(template, role_id)
+
+
+def test_model_has_no_fixed_name(model):
+    # Adapted brief expectation (ADR-0025): a fixed name makes the next model's replacement fail.
+    assert "ModelName" not in model[1]["Properties"]
+
+
+def test_endpoint_config_has_no_fixed_name(endpoint_config):
+    assert "EndpointConfigName" not in endpoint_config[1]["Properties"]
+
+
+def test_model_data_is_the_registered_key_in_the_model_bucket(template, model, model_parameter_id):
+    # Adapted brief expectation: not "s3://sentiment-model" but s3://<bucket>/<registered key>.
+    url = model[1]["Properties"]["PrimaryContainer"]["ModelDataUrl"]
+    assert render_join(url) == f"s3://{MODEL_BUCKET}/${{Ref:{model_parameter_id}}}"
+
+
+def test_registered_key_is_read_from_the_one_parameter_on_every_deploy(
+    template, model_parameter_id
+):
+    # ADR-0021/ADR-0032: a template parameter of SSM type (re-read on every update), defaulting
+    # to the same fully qualified name the handler writes; no {{resolve:ssm}} reference.
+    parameter = template["Parameters"][model_parameter_id]
+    assert parameter["Default"] == constants.SSM_PARAMETER_MODEL
+    assert parameter["Default"] == constants.LAMBDA_ENVIRONMENT_VARIABLE["SSM_SENTIMENT_MODEL"]
+    assert "{{resolve:ssm" not in str(template)
+
+
+def test_model_serves_the_hugging_face_gpu_image_from_the_regional_registry(template, model):
+    container = model[1]["Properties"]["PrimaryContainer"]
+    mapping_id = container["Image"]["Fn::Join"][1][0]["Fn::FindInMap"][0]
+    assert render_join(container["Image"]) == (
+        f"${{FindInMap:{mapping_id}}}.dkr.ecr.${{Ref:AWS::Region}}.${{Ref:AWS::URLSuffix}}/"
+        f"{REPOSITORY}:{TAG}"
+    )
+    assert container["Image"]["Fn::Join"][1][0]["Fn::FindInMap"][1:] == [
+        {"Ref": "AWS::Region"},
+        "account",
+    ]
+    assert REPOSITORY == "huggingface-pytorch-inference"
+    for feature in ("-gpu-", "transformers", "py312"):
+        assert feature in TAG
+    assert container["Environment"] == constants.SAGEMAKER_MODEL_ENVIRONMENT
+    assert container["Environment"]["HF_TASK"] == "text-classification"
+
+
+def test_registry_mapping_has_every_exception_and_the_default_elsewhere(template, model):
+    image = model[1]["Properties"]["PrimaryContainer"]["Image"]
+    mapping = template["Mappings"][image["Fn::Join"][1][0]["Fn::FindInMap"][0]]
+    for region, account in constants.DLC_REGISTRY_ACCOUNTS.items():
+        assert mapping[region] == {"account": account}
+    for region in ("us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"):
+        assert mapping[region] == {"account": constants.DLC_DEFAULT_REGISTRY_ACCOUNT}
+    assert not [r for r in mapping if "-iso" in r], "isolated partitions have no DLC registry"
+    assert all(len(row["account"]) == 12 and row["account"].isdigit() for row in mapping.values())
+
+
+def test_model_waits_for_its_roles_policy(template, model):
+    policy_ids = set(resources_of_type(template, "AWS::IAM::Policy"))
+    assert policy_ids & set(as_list(model[1].get("DependsOn", [])))
+
+
+def test_one_variant_all_traffic_on_the_configured_instance(model, endpoint_config):
+    (variant,) = endpoint_config[1]["Properties"]["ProductionVariants"]
+    assert variant["VariantName"] == "AllTraffic" == constants.SAGEMAKER_VARIANT_NAME
+    assert variant["InitialInstanceCount"] == 1
+    assert variant["InstanceType"] == constants.SAGEMAKER_INSTANCE_TYPE
+    assert variant["ModelName"] == {"Fn::GetAtt": [model[0], "ModelName"]}
+
+
+def test_endpoint_uses_the_config_by_getatt_and_keeps_its_stable_name(endpoint, endpoint_config):
+    props = endpoint[1]["Properties"]
+    assert props["EndpointConfigName"] == {"Fn::GetAtt": [endpoint_config[0], "EndpointConfigName"]}
+    assert props["EndpointName"] == constants.SAGEMAKER_ENDPOINT_NAME
+
+
+def test_briefs_tag_argument_is_one_tag_key_equals_key(endpoint):
+    # ADR-0034: {'key': 'key', 'value': 'value'} is ONE tag, not tags "key" and "value".
+    assert endpoint[1]["Properties"]["Tags"] == [{"Key": "key", "Value": "value"}]
+
+
+def test_scalable_target_registers_the_variant_after_the_endpoint_exists(template, endpoint):
+    _, target = the_resource(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    props = target["Properties"]
+    assert props["ServiceNamespace"] == "sagemaker"
+    assert props["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert props["ResourceId"] == (
+        f"endpoint/{constants.SAGEMAKER_ENDPOINT_NAME}/variant/{constants.SAGEMAKER_VARIANT_NAME}"
+    )
+    assert props["MinCapacity"] == constants.AUTOSCALING_MIN_CAPACITY == 1
+    assert props["MaxCapacity"] == constants.AUTOSCALING_MAX_CAPACITY
+    assert endpoint[0] in as_list(target.get("DependsOn", []))
+    # Application Auto Scaling's service-linked role: no role of ours, no "*" policy.
+    assert "RoleARN" not in props
+
+
+def test_target_tracking_on_cpu_as_percent_of_the_whole_instance(template):
+    # Adapted brief expectation (ADR-0026, ADR-0027): CPUUtilization, not invocations.
+    target_id, _ = the_resource(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    policy = properties(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert policy["ScalingTargetId"] == {"Ref": target_id}
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert config["TargetValue"] == constants.TARGET_VALUE
+    assert config["ScaleInCooldown"] == constants.SCALEINCOOLDOWN
+    assert config["ScaleOutCooldown"] == constants.SCALEOUTCOOLDOWN
+    assert "PredefinedMetricSpecification" not in config
+
+    queries = config["CustomizedMetricSpecification"]["Metrics"]
+    (raw,) = [q for q in queries if "MetricStat" in q]
+    (returned,) = [q for q in queries if q.get("ReturnData") is not False]
+    metric = raw["MetricStat"]["Metric"]
+    assert metric["Namespace"] == "/aws/sagemaker/Endpoints"
+    assert metric["MetricName"] == "CPUUtilization"
+    assert metric["Dimensions"] == [
+        {"Name": "EndpointName", "Value": constants.SAGEMAKER_ENDPOINT_NAME},
+        {"Name": "VariantName", "Value": constants.SAGEMAKER_VARIANT_NAME},
+    ]
+    assert raw["MetricStat"]["Stat"] == "Average"
+    vcpus = constants.SAGEMAKER_INSTANCE_VCPUS[constants.SAGEMAKER_INSTANCE_TYPE]
+    assert returned["Expression"] == f"{raw['Id']} / {vcpus}"
+
+
+def test_execution_role_reads_only_model_objects_under_the_prefix(template, role_statements):
+    _, role = the_resource(template, "AWS::IAM::Role")
+    assert "ManagedPolicyArns" not in role["Properties"]
+    statement = statement_with_action(role_statements, "s3:GetObject")
+    assert as_list(statement["Action"]) == ["s3:GetObject"]
+    assert [render_join(r) for r in as_list(statement["Resource"])] == [
+        f"arn:${{Ref:AWS::Partition}}:s3:::{MODEL_BUCKET}/{constants.MODEL_KEY_PREFIX}*"
+    ]
+
+
+def test_execution_role_pulls_only_the_serving_repository(template, role_statements):
+    statement = statement_with_action(role_statements, "ecr:BatchGetImage")
+    assert set(as_list(statement["Action"])) == {
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+    }
+    (resource,) = as_list(statement["Resource"])
+    assert render_join(resource).endswith(f":repository/{REPOSITORY}")
+    intrinsics = [part for part in resource["Fn::Join"][1] if isinstance(part, dict)]
+    assert {"Fn::FindInMap"} <= {next(iter(part)) for part in intrinsics}, (
+        "the repository must be in the DLC registry account of the deploy region"
+    )
+    token = statement_with_action(role_statements, "ecr:GetAuthorizationToken")
+    assert as_list(token["Action"]) == ["ecr:GetAuthorizationToken"]
+    assert token["Resource"] == "*"
+
+
+def test_execution_role_writes_only_its_endpoints_logs_and_metrics(role_statements):
+    logs = statement_with_action(role_statements, "logs:PutLogEvents")
+    log_group = (
+        "arn:" + PARTITION_REGION_ACCOUNT % "logs" + ":log-group:/aws/sagemaker/Endpoints/"
+        f"{constants.SAGEMAKER_ENDPOINT_NAME}"
+    )
+    assert sorted(render_join(r) for r in as_list(logs["Resource"])) == [
+        log_group,
+        f"{log_group}:log-stream:*",
+    ]
+    metrics = statement_with_action(role_statements, "cloudwatch:PutMetricData")
+    assert metrics["Resource"] == "*"
+    assert metrics["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}
+    }
+    granted = {action for s in role_statements for action in as_list(s["Action"])}
+    assert {a.split(":")[0] for a in granted} == {"s3", "ecr", "logs", "cloudwatch"}
+
+
+def test_stack_name_is_the_one_the_rollout_updates(synthesized_app):
+    stack = synthesized_app.get_stack_by_name(STACK)
+    assert stack.stack_name == constants.SAGEMAKER_STACK_NAME
