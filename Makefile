@@ -60,7 +60,7 @@ test-integration: $(VENV)/.stamp node_modules/.stamp ## local integration on mot
 	$(PY) -m pytest tests/integration
 
 cfn-lint: synth ## cfn-lint on the synthesized templates
-	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
 
 test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-nag, cfn-lint
 	$(PY) -m pytest tests

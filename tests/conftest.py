@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -48,7 +49,9 @@ def synthesized_app(tmp_path_factory):
     import app as app_module
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    cdk_app = cdk.App(outdir=str(outdir), builtin_cloud_formation_validation=False)
+    # The same feature flags as `cdk synth` (cdk.json), so tests read the deployed templates.
+    context = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    cdk_app = cdk.App(outdir=str(outdir), context=context, builtin_cloud_formation_validation=False)
     app_module.build_app(cdk_app)
     return cdk_app.synth()
 
