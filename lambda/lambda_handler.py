@@ -1,0 +1,147 @@
+"""Registers the newest uploaded model's S3 key in a Parameter Store parameter.
+
+Flow: settings (env) -> parse the S3 notification -> read the registered model (only if the
+event touches a model key) -> decide (pure) -> at most one PutParameter -> one log line per
+record -> one PutMetricData. Deliberate failures raise a RegistrationError subclass before
+anything is written, so Lambda's async retries and on-failure destination keep the event.
+
+Environment: SSM_SENTIMENT_MODEL (required, fully qualified parameter name),
+METRICS_NAMESPACE (default ModelRegistration).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from registration_clients import AwsClients
+from registration_config import DEFAULT_METRICS_NAMESPACE, Settings, load_settings
+from registration_decision import (
+    REGISTERED,
+    Decision,
+    decide,
+    decide_test_event,
+    needs_registered_state,
+)
+from registration_errors import (
+    ConfigurationError,
+    MalformedEventError,
+    ParameterStoreError,
+)
+from registration_events import parse_notification
+from registration_log import DecisionLog
+from registration_metrics import Counts, publish
+from registration_ordering import Registration, to_description
+from registration_store import ParameterState, read_state, write_registration
+
+# Created lazily, reused by every invocation in this container.
+CLIENTS = AwsClients()
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    log = DecisionLog(request_id=getattr(context, "aws_request_id", None))
+    namespace = DEFAULT_METRICS_NAMESPACE
+    try:
+        settings = load_settings(os.environ)
+        log.parameter = settings.parameter_name
+        namespace = settings.metrics_namespace
+        return _register(event, settings, log)
+    except (ConfigurationError, MalformedEventError) as error:
+        log.rejected(error)
+        publish(CLIENTS.cloudwatch, namespace, Counts(rejected=1), log)
+        raise
+    except ParameterStoreError as error:
+        # Not the event's fault: no rejection metric; Lambda's Errors metric and the retry
+        # (then the on-failure destination) cover it.
+        log.problem("ERROR", "parameter_store_failed", str(error))
+        raise
+
+
+def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any]:
+    notification = parse_notification(event)
+    state = ParameterState()
+    if notification.test_event is not None:
+        decision = decide_test_event(notification.test_event)
+    else:
+        if needs_registered_state(notification.records):
+            state = read_state(CLIENTS.ssm(), settings.parameter_name)
+        decision = decide(notification.records, state.registered)
+
+    written_version = None
+    if decision.registration is not None:
+        written_version = _write(settings.parameter_name, decision.registration, state, log)
+
+    for outcome in decision.outcomes:
+        if outcome.decision == REGISTERED:
+            log.outcome(outcome, **_registered_details(decision, written_version))
+        elif notification.test_event is not None:
+            test_event = notification.test_event
+            log.outcome(outcome, bucket=test_event.bucket, eventTime=test_event.time)
+        else:
+            log.outcome(outcome)
+    publish(CLIENTS.cloudwatch, settings.metrics_namespace, Counts.of(decision), log)
+    return {
+        "registeredKey": decision.registration.key if decision.registration else None,
+        "parameterVersion": written_version,
+        "records": len(notification.records),
+        "decisions": [outcome.decision for outcome in decision.outcomes],
+        "alerts": [outcome.alert for outcome in decision.outcomes if outcome.alert],
+    }
+
+
+def _write(name: str, registration: Registration, state: ParameterState, log: DecisionLog) -> int:
+    """Exactly one PutParameter, then a check that no other writer interleaved.
+
+    With reserved concurrency 1 the check never fires. If another writer did slip in between
+    our read and our write, the newest registration among the versions written since our read
+    is restored with one more PutParameter (ADR-0010 describes the residual window).
+    """
+    description = to_description(registration)
+    ssm = CLIENTS.ssm()
+    try:
+        written = write_registration(ssm, name, registration, description)
+    except ParameterStoreError as error:
+        log.problem(
+            "ERROR",
+            "registration_failed",
+            str(error),
+            **_registration_fields(registration),
+        )
+        raise
+    expected = state.latest_version + 1
+    if written != expected:
+        current = read_state(ssm, name)
+        restore = current.newer_registration_since(state.latest_version)
+        restored_version = None
+        if restore is not None:
+            restored_version = write_registration(ssm, name, restore, to_description(restore))
+        log.problem(
+            "WARNING",
+            "concurrent_write_detected",
+            f"another writer changed {name} between our read (version {state.latest_version}) "
+            f"and our write (version {written})",
+            restoredKey=restore.key if restore else None,
+            restoredVersion=restored_version,
+        )
+    return written
+
+
+def _registered_details(decision: Decision, written_version: int | None) -> dict[str, Any]:
+    previous = decision.previous
+    return {
+        "parameterVersion": written_version,
+        "previousKey": previous.key if previous else None,
+        "previousVersionId": previous.version_id if previous else None,
+        "previousEventTime": previous.event_time if previous else None,
+    }
+
+
+def _registration_fields(registration: Registration) -> dict[str, Any]:
+    return {
+        "bucket": registration.bucket,
+        "key": registration.key,
+        "versionId": registration.version_id,
+        "eTag": registration.etag,
+        "size": registration.size,
+        "eventTime": registration.event_time,
+    }

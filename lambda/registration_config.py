@@ -1,0 +1,106 @@
+"""Settings from the environment, validated before any AWS call.
+
+moto accepts parameter names that AWS rejects, so the rules of Parameter Store names are
+checked here rather than discovered in production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from registration_errors import ConfigurationError
+
+PARAMETER_ENV_VAR = "SSM_SENTIMENT_MODEL"
+NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
+DEFAULT_METRICS_NAMESPACE = "ModelRegistration"
+
+_PARAMETER_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_RESERVED_PARAMETER_PREFIXES = ("aws", "ssm")
+_MAX_PARAMETER_HIERARCHY_LEVELS = 15
+# SSM counts the whole ARN against this limit, not the name alone.
+_MAX_PARAMETER_ARN_LENGTH = 1011
+_ACCOUNT_ID_LENGTH = 12
+_DEFAULT_REGION = "us-east-1"
+
+_NAMESPACE_CHARACTERS = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
+_MAX_NAMESPACE_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Settings:
+    parameter_name: str
+    metrics_namespace: str
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read and validate the handler's settings; raise ConfigurationError naming the problem."""
+    raw_name = environ.get(PARAMETER_ENV_VAR)
+    if raw_name is None or raw_name.strip() == "":
+        raise ConfigurationError(
+            f"{PARAMETER_ENV_VAR} is not set: it must hold the fully qualified name of the "
+            "Parameter Store parameter that records the registered model "
+            "(for example /sentiment_model/latest_object_key)"
+        )
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or _DEFAULT_REGION
+    parameter_name = validate_parameter_name(raw_name, region)
+    namespace = validate_metrics_namespace(
+        environ.get(NAMESPACE_ENV_VAR, DEFAULT_METRICS_NAMESPACE)
+    )
+    return Settings(parameter_name=parameter_name, metrics_namespace=namespace)
+
+
+def validate_parameter_name(name: str, region: str = _DEFAULT_REGION) -> str:
+    """Return ``name`` if Parameter Store would accept it, else raise ConfigurationError."""
+
+    def invalid(why: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"{PARAMETER_ENV_VAR}={name!r} is not a valid Parameter Store name: {why}"
+        )
+
+    if not _PARAMETER_NAME_CHARACTERS.match(name):
+        raise invalid("only the characters a-z, A-Z, 0-9, '_', '.', '-' and '/' are allowed")
+    if "/" in name and not name.startswith("/"):
+        raise invalid("a name that contains '/' must be fully qualified (start with '/')")
+    levels = name[1:].split("/") if name.startswith("/") else [name]
+    if any(level == "" for level in levels):
+        raise invalid("hierarchy levels must not be empty ('//' or a trailing '/')")
+    if len(levels) > _MAX_PARAMETER_HIERARCHY_LEVELS:
+        raise invalid(f"at most {_MAX_PARAMETER_HIERARCHY_LEVELS} hierarchy levels are allowed")
+    if levels[0].lower().startswith(_RESERVED_PARAMETER_PREFIXES):
+        raise invalid("names must not start with 'aws' or 'ssm' (case-insensitive)")
+    arn_length = len(parameter_arn_prefix(region)) + len(name.lstrip("/"))
+    if arn_length > _MAX_PARAMETER_ARN_LENGTH:
+        raise invalid(
+            f"its ARN would be {arn_length} characters; Parameter Store allows "
+            f"{_MAX_PARAMETER_ARN_LENGTH}"
+        )
+    return name
+
+
+def parameter_arn_prefix(region: str) -> str:
+    """The ARN up to the name, with a 12-digit account placeholder (for length checks)."""
+    if region.startswith("cn-"):
+        partition = "aws-cn"
+    elif region.startswith("us-gov-"):
+        partition = "aws-us-gov"
+    else:
+        partition = "aws"
+    return f"arn:{partition}:ssm:{region}:{'0' * _ACCOUNT_ID_LENGTH}:parameter/"
+
+
+def validate_metrics_namespace(namespace: str) -> str:
+    """Return ``namespace`` if CloudWatch would accept it, else raise ConfigurationError."""
+    if (
+        not namespace.strip()
+        or len(namespace) > _MAX_NAMESPACE_LENGTH
+        or not _NAMESPACE_CHARACTERS.match(namespace)
+        or namespace.startswith("AWS/")
+    ):
+        raise ConfigurationError(
+            f"{NAMESPACE_ENV_VAR}={namespace!r} is not a valid CloudWatch namespace: use 1-"
+            f"{_MAX_NAMESPACE_LENGTH} characters of 0-9 A-Z a-z . - _ / # : and space, with "
+            "at least one non-space, not starting with 'AWS/'"
+        )
+    return namespace

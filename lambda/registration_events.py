@@ -1,0 +1,240 @@
+"""S3 event notifications, parsed and validated into plain values.
+
+Pure: no AWS calls. Anything that is not a well-formed S3 notification raises
+MalformedEventError with the path of the offending field, never a bare KeyError/TypeError.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from registration_errors import MalformedEventError
+
+MODEL_ARTIFACT_SUFFIX = ".tar.gz"
+# S3's own limit on a key, in UTF-8 bytes; also keeps the value far below SSM's 4 KB.
+MAX_KEY_BYTES = 1024
+SUPPORTED_EVENT_VERSION_MAJOR = "2"
+S3_EVENT_SOURCE = "aws:s3"
+TEST_EVENT_NAME = "s3:TestEvent"
+
+CREATED_PREFIX = "ObjectCreated:"
+# Events after which the object (or the version named in the event) can no longer be read.
+REMOVAL_EVENT_NAMES = frozenset(
+    {
+        "ObjectRemoved:Delete",
+        "ObjectRemoved:DeleteMarkerCreated",
+        "LifecycleExpiration:Delete",
+        "LifecycleExpiration:DeleteMarkerCreated",
+    }
+)
+# These remove exactly the version in the event; the DeleteMarkerCreated ones hide the key.
+VERSION_REMOVAL_EVENT_NAMES = frozenset({"ObjectRemoved:Delete", "LifecycleExpiration:Delete"})
+
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    """One S3 record, key decoded, fields validated."""
+
+    event_name: str
+    event_time: str
+    occurred_at: datetime
+    bucket: str
+    key: str
+    sequencer: str | None
+    version_id: str | None
+    etag: str | None
+    size: int | None
+
+    @property
+    def is_created(self) -> bool:
+        return self.event_name.startswith(CREATED_PREFIX)
+
+    @property
+    def is_removal(self) -> bool:
+        return self.event_name in REMOVAL_EVENT_NAMES
+
+    @property
+    def removes_one_version(self) -> bool:
+        return self.event_name in VERSION_REMOVAL_EVENT_NAMES
+
+    @property
+    def is_model(self) -> bool:
+        return is_model_key(self.key)
+
+
+@dataclass(frozen=True)
+class S3TestEvent:
+    """The ``s3:TestEvent`` S3 sends when a notification is configured."""
+
+    bucket: str | None
+    time: str | None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A parsed event: either S3's test event or one or more object records."""
+
+    records: tuple[ObjectEvent, ...]
+    test_event: S3TestEvent | None = None
+
+
+def is_model_key(key: str) -> bool:
+    """A model artifact is an object whose (decoded) key ends in ``.tar.gz``."""
+    return key.endswith(MODEL_ARTIFACT_SUFFIX)
+
+
+def decode_key(encoded: str, path: str = "s3.object.key") -> str:
+    """Undo S3's form encoding of keys: ``+`` is a space, ``%XX`` are UTF-8 bytes."""
+    try:
+        key = unquote_plus(encoded, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise MalformedEventError(
+            f"{path}: {encoded!r} does not decode to UTF-8 text ({error.reason})"
+        ) from error
+    if key == "":
+        raise MalformedEventError(f"{path}: the object key is empty")
+    try:
+        key_bytes = len(key.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        raise MalformedEventError(
+            f"{path}: {encoded!r} contains a lone surrogate, which is not UTF-8 text"
+        ) from error
+    if key_bytes > MAX_KEY_BYTES:
+        raise MalformedEventError(
+            f"{path}: the decoded key is longer than S3's {MAX_KEY_BYTES}-byte limit"
+        )
+    return key
+
+
+def parse_event_time(value: str, path: str) -> datetime:
+    """ISO-8601 time with a zone (S3 sends ``2026-11-27T10:00:00.000Z``), as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise MalformedEventError(f"{path}: {value!r} is not an ISO-8601 time") from error
+    if parsed.tzinfo is None:
+        raise MalformedEventError(f"{path}: {value!r} has no time zone (S3 sends UTC, 'Z')")
+    return parsed.astimezone(UTC)
+
+
+def parse_notification(event: Any) -> Notification:
+    """Validate a Lambda event as an S3 notification; raise MalformedEventError if it is not."""
+    if not isinstance(event, dict):
+        raise MalformedEventError(
+            f"event: expected an S3 notification object, got {type(event).__name__}"
+        )
+    if "Records" not in event:
+        if event.get("Event") == TEST_EVENT_NAME:
+            return Notification(
+                records=(),
+                test_event=S3TestEvent(
+                    bucket=_optional_str(event, "Bucket"), time=_optional_str(event, "Time")
+                ),
+            )
+        raise MalformedEventError(
+            "event: no 'Records' list, so this is not an S3 event notification "
+            f"(top-level keys: {sorted(str(k) for k in event)})"
+        )
+    records = event["Records"]
+    if not isinstance(records, list) or not records:
+        raise MalformedEventError("event.Records: expected a non-empty list of S3 records")
+    return Notification(
+        records=tuple(_parse_record(record, f"Records[{i}]") for i, record in enumerate(records))
+    )
+
+
+def _parse_record(record: Any, path: str) -> ObjectEvent:
+    _require_mapping(record, path)
+    source = _required(record, "eventSource", str, path)
+    if source != S3_EVENT_SOURCE:
+        raise MalformedEventError(
+            f"{path}.eventSource: expected {S3_EVENT_SOURCE!r}, got {source!r}"
+        )
+    version = _required(record, "eventVersion", str, path)
+    if version.split(".", 1)[0] != SUPPORTED_EVENT_VERSION_MAJOR:
+        raise MalformedEventError(
+            f"{path}.eventVersion: {version!r} is not a {SUPPORTED_EVENT_VERSION_MAJOR}.x "
+            "S3 event structure; a new major version may be incompatible"
+        )
+    event_name = _required(record, "eventName", str, path)
+    event_time = _required(record, "eventTime", str, path)
+    occurred_at = parse_event_time(event_time, f"{path}.eventTime")
+
+    s3 = _required(record, "s3", dict, path)
+    bucket_info = _required(s3, "bucket", dict, f"{path}.s3")
+    bucket = _required(bucket_info, "name", str, f"{path}.s3.bucket")
+    if bucket == "":
+        raise MalformedEventError(f"{path}.s3.bucket.name: the bucket name is empty")
+    obj_path = f"{path}.s3.object"
+    obj = _required(s3, "object", dict, f"{path}.s3")
+    key = decode_key(_required(obj, "key", str, obj_path), f"{obj_path}.key")
+    # S3 documents the sequencer for PUTs and DELETEs; tolerate its absence elsewhere
+    # (ordering then falls back to eventTime and the key, ADR-0011).
+    sequencer = _optional(obj, "sequencer", str, obj_path)
+    if sequencer is not None and not _HEX.match(sequencer):
+        raise MalformedEventError(
+            f"{obj_path}.sequencer: {sequencer!r} is not a hexadecimal string"
+        )
+    version_id = _optional(obj, "versionId", str, obj_path)
+    # S3 omits size and eTag on removals; a created object always has both.
+    is_created = event_name.startswith(CREATED_PREFIX)
+    etag = (_required if is_created else _optional)(obj, "eTag", str, obj_path)
+    size = (_required if is_created else _optional)(obj, "size", int, obj_path)
+    if size is not None and size < 0:
+        raise MalformedEventError(f"{obj_path}.size: {size} is negative")
+    return ObjectEvent(
+        event_name=event_name,
+        event_time=event_time,
+        occurred_at=occurred_at,
+        bucket=bucket,
+        key=key,
+        sequencer=sequencer,
+        version_id=version_id,
+        etag=etag,
+        size=size,
+    )
+
+
+def _require_mapping(value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        raise MalformedEventError(f"{path}: expected an object, got {_json_type(value)}")
+
+
+def _required(mapping: dict, name: str, expected: type, path: str) -> Any:
+    if name not in mapping:
+        raise MalformedEventError(f"{path}.{name}: required field is missing")
+    return _typed(mapping[name], expected, f"{path}.{name}")
+
+
+def _optional(mapping: dict, name: str, expected: type, path: str) -> Any:
+    value = mapping.get(name)
+    return None if value is None else _typed(value, expected, f"{path}.{name}")
+
+
+def _typed(value: Any, expected: type, path: str) -> Any:
+    # bool is an int subclass in Python but never a valid size.
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise MalformedEventError(
+            f"{path}: expected {_JSON_NAMES[expected]}, got {_json_type(value)}"
+        )
+    return value
+
+
+def _optional_str(mapping: dict, name: str) -> str | None:
+    value = mapping.get(name)
+    return value if isinstance(value, str) else None
+
+
+_JSON_NAMES = {str: "a string", int: "an integer", dict: "an object"}
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names.update({list: "a list", dict: "an object", type(None): "null"})
+    return names.get(type(value), type(value).__name__)

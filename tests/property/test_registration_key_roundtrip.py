@@ -1,0 +1,67 @@
+"""Any key S3 can hold is registered exactly as uploaded, after S3's URL-encoding."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_REPO = Path(__file__).resolve().parents[2]
+for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from registration_events import decode_key, is_model_key  # noqa: E402
+from registration_testkit import (  # noqa: E402
+    HandlerSandbox,
+    event,
+    invoke,
+    registered_value,
+    s3_encode_key,
+    s3_record,
+)
+
+# Every non-empty key S3 can hold (valid UTF-8, so no lone surrogates), with the ones the
+# encoding treats specially drawn often.
+KEY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(" +%/&=?#~!*'()\u00e9\u4e2d\U0001f916"),
+        st.characters(exclude_categories=("Cs",)),
+    ),
+    min_size=1,
+    max_size=60,
+)
+MODEL_KEYS = KEY_TEXT.map(lambda text: text + ".tar.gz")
+# Characters S3 might leave unescaped. Whatever the exact set, decoding must invert it; a
+# space, '+' and '%' are always escaped, or decoding would be ambiguous.
+SAFE_SETS = st.sampled_from(["/", "", "/~", "/~()!*'", "/:@,;=$&"])
+
+
+@given(key=KEY_TEXT, safe=SAFE_SETS)
+def test_decoding_inverts_s3_encoding_for_any_key(key, safe):
+    assert decode_key(s3_encode_key(key, safe)) == key
+
+
+@given(key=MODEL_KEYS)
+def test_a_model_key_stays_a_model_key_through_the_encoding(key):
+    assert is_model_key(decode_key(s3_encode_key(key)))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with HandlerSandbox() as opened:
+        yield opened
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 4))
+@given(key=MODEL_KEYS)
+def test_the_handler_registers_exactly_the_uploaded_key(sandbox, key):
+    name = sandbox.fresh_parameter()
+
+    invoke(event(s3_record(key)))
+
+    assert registered_value(sandbox.ssm, name) == key
+    assert sandbox.calls["ssm.PutParameter"] == 1

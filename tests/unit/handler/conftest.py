@@ -1,0 +1,99 @@
+"""Fixtures for the registration handler tests.
+
+``lambda`` is a Python keyword, so the asset directory goes on sys.path and its modules are
+imported by name (they are all prefixed ``registration_`` so they cannot clash with the
+rollout asset's modules in the same session).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+HANDLER_TESTS = Path(__file__).resolve().parent
+LAMBDA_DIR = HANDLER_TESTS.parents[2] / "lambda"
+for _path in (LAMBDA_DIR, HANDLER_TESTS):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from registration_testkit import BUCKET, PARAMETER, CallCounter, S3Simulator  # noqa: E402
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture
+def handler_env(monkeypatch):
+    """The Lambda's environment: the parameter name set, everything else defaulted."""
+    monkeypatch.setenv("SSM_SENTIMENT_MODEL", PARAMETER)
+    monkeypatch.delenv("METRICS_NAMESPACE", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def _session_clients():
+    """Clients are built once per session (building one costs ~0.1 s); moto intercepts every
+    client created after moto is imported, and each test gets a fresh moto state."""
+    import boto3
+    import moto  # noqa: F401 - must be imported before the clients are created
+    from registration_clients import AwsClients
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        handler_clients = AwsClients()
+        counter = CallCounter()
+        counter.attach(handler_clients.ssm())
+        counter.attach(handler_clients.cloudwatch())
+        return SimpleNamespace(
+            handler=handler_clients,
+            counter=counter,
+            s3=boto3.client("s3"),
+            ssm=boto3.client("ssm"),
+            cloudwatch=boto3.client("cloudwatch"),
+        )
+
+
+@pytest.fixture
+def aws(handler_env, monkeypatch, _session_clients):
+    """moto S3 + SSM + CloudWatch, a versioned model bucket, the handler's clients (their API
+    calls counted in ``calls``), and ``hook`` to add botocore handlers for one test only."""
+    import lambda_handler
+    from moto import mock_aws
+
+    clients = _session_clients
+    registered: list[tuple] = []
+
+    def hook(client, event_name, handler, first=False):
+        (client.meta.events.register_first if first else client.meta.events.register)(
+            event_name, handler
+        )
+        registered.append((client, event_name, handler))
+
+    with mock_aws():
+        monkeypatch.setattr(lambda_handler, "CLIENTS", clients.handler)
+        clients.counter.calls.clear()
+        clients.s3.create_bucket(Bucket=BUCKET)
+        clients.s3.put_bucket_versioning(
+            Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+        )
+        yield SimpleNamespace(
+            s3=clients.s3,
+            ssm=clients.ssm,
+            cloudwatch=clients.cloudwatch,
+            uploads=S3Simulator(clients.s3),
+            calls=clients.counter,
+            clients=clients.handler,
+            hook=hook,
+        )
+    for client, event_name, handler in registered:
+        client.meta.events.unregister(event_name, handler)

@@ -1,0 +1,121 @@
+"""Parsing S3 notifications (pure, no AWS)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from registration_errors import MalformedEventError
+from registration_events import decode_key, is_model_key, parse_notification
+from registration_testkit import event, s3_record, s3_test_event
+
+
+@pytest.mark.parametrize(
+    ("encoded", "decoded"),
+    [
+        ("models/red+flower.tar.gz", "models/red flower.tar.gz"),
+        ("models/c%2B%2B.tar.gz", "models/c++.tar.gz"),
+        ("models/caf%C3%A9.tar.gz", "models/caf\u00e9.tar.gz"),
+        ("models/100%25.tar.gz", "models/100%.tar.gz"),
+        ("models/a%2Fb.tar.gz", "models/a/b.tar.gz"),
+        ("models/plain.tar.gz", "models/plain.tar.gz"),
+    ],
+)
+def test_keys_are_decoded_as_s3_encodes_them(encoded, decoded):
+    assert decode_key(encoded) == decoded
+
+
+def test_percent_escapes_that_are_not_utf8_are_malformed():
+    with pytest.raises(MalformedEventError, match="does not decode to UTF-8"):
+        decode_key("models/%C3.tar.gz")
+
+
+def test_a_lone_surrogate_in_the_key_is_malformed():
+    with pytest.raises(MalformedEventError, match="lone surrogate"):
+        decode_key("models/\ud800.tar.gz")
+
+
+def test_keys_longer_than_s3_allows_are_malformed():
+    decode_key("k" * 1024)
+    with pytest.raises(MalformedEventError, match="1024-byte limit"):
+        decode_key("\u00e9" * 513)  # 1026 UTF-8 bytes
+
+
+@pytest.mark.parametrize(
+    ("key", "is_model"),
+    [
+        ("models/m.tar.gz", True),
+        ("m.tar.gz", True),
+        ("models/m.tar", False),
+        ("models/m.tar.gz.md5", False),
+        ("models/", False),
+        ("models/m.tgz", False),
+        ("models/m.TAR.GZ", False),
+    ],
+)
+def test_only_tar_gz_keys_are_models(key, is_model):
+    assert is_model_key(key) is is_model
+
+
+def test_a_record_is_parsed_into_typed_fields():
+    record = s3_record(
+        "models/my model.tar.gz",
+        event_time="2026-11-27T10:00:00.123Z",
+        sequencer="0055AB",
+        version_id="abc",
+        etag="e1",
+        size=7,
+    )
+
+    (parsed,) = parse_notification(event(record)).records
+
+    assert parsed.key == "models/my model.tar.gz"
+    assert parsed.occurred_at == datetime(2026, 11, 27, 10, 0, 0, 123000, tzinfo=UTC)
+    assert (parsed.bucket, parsed.sequencer, parsed.version_id) == (
+        "model-bucket-test",
+        "0055AB",
+        "abc",
+    )
+    assert (parsed.etag, parsed.size) == ("e1", 7)
+    assert parsed.is_created
+    assert parsed.is_model
+    assert not parsed.is_removal
+
+
+def test_event_times_with_offsets_are_compared_in_utc():
+    record = s3_record("m.tar.gz", event_time="2026-11-27T12:00:00+02:00")
+    (parsed,) = parse_notification(event(record)).records
+    assert parsed.occurred_at == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def test_removals_may_omit_size_and_etag_and_an_unversioned_bucket_omits_version_id():
+    removal = s3_record(
+        "m.tar.gz", event_name="ObjectRemoved:Delete", etag=None, size=None, version_id=None
+    )
+    (parsed,) = parse_notification(event(removal)).records
+    assert parsed.is_removal
+    assert parsed.removes_one_version
+    assert (parsed.size, parsed.etag, parsed.version_id) == (None, None, None)
+
+
+def test_the_test_event_is_recognised():
+    notification = parse_notification(s3_test_event("b"))
+    assert notification.records == ()
+    assert notification.test_event is not None
+    assert notification.test_event.bucket == "b"
+
+
+@pytest.mark.parametrize("value", [None, 3, "text", [], {"Event": "s3:Other"}])
+def test_anything_else_is_malformed(value):
+    with pytest.raises(MalformedEventError):
+        parse_notification(value)
+
+
+def test_a_record_without_a_sequencer_is_accepted():
+    without = s3_record("m.tar.gz", event_name="ObjectCreated:CompleteMultipartUpload")
+    del without["s3"]["object"]["sequencer"]
+
+    (parsed,) = parse_notification(event(without)).records
+
+    assert parsed.sequencer is None
+    assert parsed.is_created

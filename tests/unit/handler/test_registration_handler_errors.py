@@ -1,0 +1,230 @@
+"""The handler on moto: bad input and AWS failures raise a named error and write nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from types import SimpleNamespace
+
+import botocore.endpoint
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import MockRawResponse
+from registration_errors import ConfigurationError, MalformedEventError, ParameterStoreError
+from registration_testkit import (
+    PARAMETER,
+    event,
+    history,
+    invoke,
+    log_lines,
+    metric_sums,
+    registered_value,
+    s3_record,
+)
+
+GOOD = s3_record("models/a.tar.gz")
+
+
+def _without(path: tuple, record: dict | None = None) -> dict:
+    broken = copy.deepcopy(record or GOOD)
+    target = broken
+    for part in path[:-1]:
+        target = target[part]
+    del target[path[-1]]
+    return broken
+
+
+def _with(path: tuple, value, record: dict | None = None) -> dict:
+    broken = copy.deepcopy(record or GOOD)
+    target = broken
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return broken
+
+
+MALFORMED = {
+    "not an object": (["Records"], "event: expected an S3 notification object, got list"),
+    "no Records": ({"detail-type": "Object Created"}, "no 'Records' list"),
+    "empty Records": ({"Records": []}, "expected a non-empty list"),
+    "record not an object": ({"Records": ["x"]}, "Records[0]: expected an object, got a string"),
+    "missing key": (event(_without(("s3", "object", "key"))), "Records[0].s3.object.key: req"),
+    "key not a string": (event(_with(("s3", "object", "key"), 7)), "expected a string, got an"),
+    "missing s3": (event(_without(("s3",))), "Records[0].s3: required field is missing"),
+    "size as text": (event(_with(("s3", "object", "size"), "1024")), "size: expected an integer"),
+    "size boolean": (event(_with(("s3", "object", "size"), True)), "got a boolean"),
+    "negative size": (event(_with(("s3", "object", "size"), -1)), "size: -1 is negative"),
+    "missing eTag": (event(_without(("s3", "object", "eTag"))), "eTag: required field"),
+    "bad eventTime": (event(_with(("eventTime",), "yesterday")), "is not an ISO-8601 time"),
+    "naive eventTime": (event(_with(("eventTime",), "2026-11-27T10:00:00")), "no time zone"),
+    "bad sequencer": (event(_with(("s3", "object", "sequencer"), "0x1G")), "not a hexadecimal"),
+    "other source": (event(_with(("eventSource",), "aws:sqs")), "expected 'aws:s3'"),
+    "future major version": (event(_with(("eventVersion",), "3.0")), "is not a 2.x S3 event"),
+    "invalid UTF-8 escape": (
+        event(_with(("s3", "object", "key"), "models/%FF.tar.gz")),
+        "does not decode to UTF-8",
+    ),
+    "empty key": (event(_with(("s3", "object", "key"), "")), "the object key is empty"),
+    "one bad record among good ones": (
+        event(s3_record("models/b.tar.gz"), _without(("s3", "bucket", "name"))),
+        "Records[1].s3.bucket.name: required field is missing",
+    ),
+}
+
+
+@pytest.mark.parametrize(("bad_event", "message"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_events_raise_a_named_error_and_write_nothing(aws, capsys, bad_event, message):
+    with pytest.raises(MalformedEventError, match=None) as raised:
+        invoke(bad_event)
+
+    assert message in str(raised.value)
+    assert aws.calls["ssm.PutParameter"] == 0
+    assert registered_value(aws.ssm) is None
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["decision"] == "rejected"
+    assert line["error"] == "MalformedEventError"
+    assert message in line["reason"]
+    assert metric_sums(aws.cloudwatch)["EventRejected"] == 1
+
+
+def test_a_malformed_event_leaves_the_registered_model_alone(aws):
+    invoke(event(aws.uploads.put("models/a.tar.gz")))
+
+    with pytest.raises(MalformedEventError):
+        invoke(event(aws.uploads.put("models/b.tar.gz"), {"eventSource": "aws:s3"}))
+
+    assert registered_value(aws.ssm) == "models/a.tar.gz"
+    assert aws.calls["ssm.PutParameter"] == 1
+
+
+def test_a_missing_parameter_name_is_a_configuration_error(aws, monkeypatch, capsys):
+    monkeypatch.delenv("SSM_SENTIMENT_MODEL")
+
+    with pytest.raises(ConfigurationError, match="SSM_SENTIMENT_MODEL is not set"):
+        invoke(event(GOOD))
+
+    assert aws.calls.ssm_calls() == 0
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["error"] == "ConfigurationError"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("sentiment_model/latest_object_key", "must be fully qualified"),
+        ("/sentiment model", "only the characters"),
+        ("/aws/reserved", "must not start with 'aws' or 'ssm'"),
+        ("/a//b", "hierarchy levels must not be empty"),
+    ],
+)
+def test_an_invalid_parameter_name_is_a_configuration_error(aws, monkeypatch, name, message):
+    # moto would happily write "sentiment_model/latest_object_key"; AWS would not.
+    monkeypatch.setenv("SSM_SENTIMENT_MODEL", name)
+
+    with pytest.raises(ConfigurationError, match=message):
+        invoke(event(GOOD))
+
+    assert aws.calls.ssm_calls() == 0
+
+
+def test_an_invalid_metrics_namespace_is_a_configuration_error(aws, monkeypatch):
+    monkeypatch.setenv("METRICS_NAMESPACE", "AWS/Lambda")
+
+    with pytest.raises(ConfigurationError, match="METRICS_NAMESPACE='AWS/Lambda'"):
+        invoke(event(GOOD))
+
+    assert aws.calls.ssm_calls() == 0
+
+
+def _error_response(status: int, code: str, message: str):
+    """A ``before-send`` handler answering one HTTP attempt with an AWS error.
+
+    moto's stubber is itself a ``before-send`` handler and botocore calls every handler, so
+    the request is pointed at a host moto does not serve: moto then leaves it alone instead of
+    executing it behind the injected error.
+    """
+    body = json.dumps({"__type": code, "message": message})
+
+    def respond(request, **_):
+        answer = AWSResponse(request.url, status, {}, MockRawResponse(body))
+        request.url = "https://fault-injected.invalid/"
+        return answer
+
+    return respond
+
+
+@pytest.fixture
+def no_backoff_sleep(monkeypatch):
+    """Record botocore's retry delays instead of sleeping them."""
+    delays: list[float] = []
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=delays.append))
+    return delays
+
+
+def test_put_parameter_throttling_is_retried_then_succeeds(aws, no_backoff_sleep):
+    attempts = []
+    throttle = _error_response(400, "ThrottlingException", "Rate exceeded")
+
+    def throttle_twice(request, **kwargs):
+        attempts.append(1)
+        return throttle(request) if len(attempts) <= 2 else None
+
+    aws.hook(aws.clients.ssm(), "before-send.ssm.PutParameter", throttle_twice, first=True)
+
+    invoke(event(aws.uploads.put("models/a.tar.gz")))
+
+    assert registered_value(aws.ssm) == "models/a.tar.gz"
+    assert len(attempts) == 3
+    assert len(no_backoff_sleep) == 2
+    assert aws.calls["ssm.PutParameter"] == 1
+    assert len(history(aws.ssm)) == 1
+
+
+def test_persistent_throttling_raises_after_the_retry_budget_and_writes_nothing(
+    aws, no_backoff_sleep, capsys
+):
+    attempts = []
+    throttle = _error_response(400, "ThrottlingException", "Rate exceeded")
+
+    def always_throttle(request, **kwargs):
+        attempts.append(1)
+        return throttle(request)
+
+    aws.hook(aws.clients.ssm(), "before-send.ssm.PutParameter", always_throttle, first=True)
+
+    with pytest.raises(ParameterStoreError, match=f"PutParameter on {PARAMETER} failed"):
+        invoke(event(aws.uploads.put("models/a.tar.gz")))
+
+    assert len(attempts) == 5  # botocore standard mode, total_max_attempts=5
+    assert len(no_backoff_sleep) == 4
+    assert max(no_backoff_sleep) <= 8  # jittered exponential backoff: at most 2**3 s
+    assert registered_value(aws.ssm) is None
+    lines = log_lines(capsys.readouterr().out)
+    assert [line.get("event") for line in lines] == [
+        "registration_failed",
+        "parameter_store_failed",
+    ]
+    assert lines[0]["key"] == "models/a.tar.gz"
+
+
+def test_a_refused_history_read_raises_and_writes_nothing(aws):
+    deny = _error_response(400, "AccessDeniedException", "not authorized")
+    aws.hook(aws.clients.ssm(), "before-send.ssm.GetParameterHistory", deny, first=True)
+
+    with pytest.raises(ParameterStoreError, match=r"GetParameterHistory on .* failed"):
+        invoke(event(aws.uploads.put("models/a.tar.gz")))
+
+    assert aws.calls["ssm.PutParameter"] == 0
+
+
+def test_a_metrics_failure_never_undoes_or_fails_a_registration(aws, capsys):
+    deny = _error_response(403, "AccessDenied", "no cloudwatch:PutMetricData")
+    aws.hook(aws.clients.cloudwatch(), "before-send.cloudwatch.PutMetricData", deny, first=True)
+
+    result = invoke(event(aws.uploads.put("models/a.tar.gz")))
+
+    assert result["registeredKey"] == "models/a.tar.gz"
+    assert registered_value(aws.ssm) == "models/a.tar.gz"
+    failure = next(line for line in log_lines(capsys.readouterr().out) if "event" in line)
+    assert failure["event"] == "metrics_failed"
+    assert failure["level"] == "ERROR"
