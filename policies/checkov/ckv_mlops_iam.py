@@ -1,0 +1,95 @@
+"""CKV_MLOPS_1-4: least privilege, mirroring the MlopsIAM cdk-nag pack (policies/rules/iam.py).
+
+Stock checkov covers ``"*"`` actions (CKV_AWS_63) but not service-wide ``svc:*`` actions, the
+``*``-resource allowlist, the PutMetricData namespace condition or AWS-managed full-access
+policies.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.common.models.enums import CheckCategories, CheckResult
+
+from policies.rules import iam
+from policies.rules.cfn import plain
+
+
+class _StatementCheck(BaseResourceCheck):
+    kind: str
+
+    def __init__(self, check_id: str, name: str) -> None:
+        super().__init__(
+            name=name,
+            id=check_id,
+            categories=(CheckCategories.IAM,),
+            supported_resources=tuple(sorted(iam.POLICY_RESOURCE_TYPES)),
+        )
+
+    def scan_resource_conf(self, conf):
+        properties = plain(conf.get("Properties") or {})
+        violations = [
+            violation
+            for violation in iam.resource_violations(self.entity_type, properties)
+            if violation.kind == self.kind
+        ]
+        self.details = [str(violation) for violation in violations]
+        return CheckResult.FAILED if violations else CheckResult.PASSED
+
+
+class NoWildcardAction(_StatementCheck):
+    kind = iam.WILDCARD_ACTION
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_MLOPS_1",
+            "Ensure no IAM statement allows '*', a whole service ('svc:*') or NotAction",
+        )
+
+
+class WildcardResourceAllowlist(_StatementCheck):
+    kind = iam.UNLISTED_WILDCARD_RESOURCE
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_MLOPS_2",
+            "Ensure Resource '*' is granted only for actions without resource-level permissions",
+        )
+
+
+class MetricNamespaceCondition(_StatementCheck):
+    kind = iam.METRIC_NAMESPACE_MISSING
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_MLOPS_3",
+            "Ensure cloudwatch:PutMetricData is allowed only with a cloudwatch:namespace condition",
+        )
+
+
+class NoFullAccessManagedPolicy(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Ensure no AWS-managed *FullAccess or administrator policy is attached",
+            id="CKV_MLOPS_4",
+            categories=(CheckCategories.IAM,),
+            supported_resources=tuple(sorted(iam.MANAGED_POLICY_ATTACHMENT_TYPES)),
+        )
+
+    def scan_resource_conf(self, conf):
+        properties = plain(conf.get("Properties") or {})
+        names = iam.forbidden_managed_policies(properties.get("ManagedPolicyArns"))
+        self.details = [f"attaches AWS-managed policy {name}" for name in names]
+        return CheckResult.FAILED if names else CheckResult.PASSED
+
+
+checks = (
+    NoWildcardAction(),
+    WildcardResourceAllowlist(),
+    MetricNamespaceCondition(),
+    NoFullAccessManagedPolicy(),
+)

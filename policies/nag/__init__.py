@@ -1,0 +1,91 @@
+"""cdk-nag for the pipeline: the four stock packs plus the project's own, as CDK Aspects.
+
+``apply_compliance_packs(app)`` is the one call the app makes (ADR 0040). Every pack reports
+to the cloud assembly's output directory (``<Pack>--<stack>-NagReport.csv``) and, through
+:class:`~policies.nag.loggers.StrictNagLogger`, turns warnings and rule crashes into errors so
+that ``cdk synth`` fails on any unacknowledged finding (ADR 0041).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from cdk_nag import (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    INagLogger,
+    NagPack,
+    NIST80053R5Checks,
+    ServerlessChecks,
+)
+from constructs import IConstruct
+
+from .iam import LeastPrivilegeChecks
+from .lambda_function import LambdaResilienceChecks
+from .loggers import StrictNagLogger
+from .s3 import S3BaselineChecks
+from .sagemaker import SageMakerServingChecks
+
+STOCK_PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks)
+CUSTOM_PACKS = (
+    S3BaselineChecks,
+    LeastPrivilegeChecks,
+    LambdaResilienceChecks,
+    SageMakerServingChecks,
+)
+PACK_NAMES = (
+    "AwsSolutions",
+    "HIPAA.Security",
+    "NIST.800.53.R5",
+    "Serverless",
+    *(pack.PACK_NAME for pack in CUSTOM_PACKS),
+)
+
+
+def compliance_packs(
+    *,
+    reports: bool = True,
+    verbose: bool = True,
+    additional_loggers: Sequence[INagLogger] = (),
+) -> list[NagPack]:
+    """One instance of every pack, each with the strict logger and the given options."""
+    options = {
+        "reports": reports,
+        "verbose": verbose,
+        "additional_loggers": [StrictNagLogger(), *additional_loggers],
+    }
+    return [pack(**options) for pack in (*STOCK_PACKS, *CUSTOM_PACKS)]
+
+
+def apply_compliance_packs(
+    scope: IConstruct,
+    *,
+    reports: bool = True,
+    verbose: bool = True,
+    additional_loggers: Sequence[INagLogger] = (),
+) -> list[NagPack]:
+    """Add every compliance pack to ``scope`` (the app, or one stack) as an Aspect.
+
+    Call it once, after the stacks are built and acknowledged; synthesis then evaluates every
+    rule. Returns the packs (tests inspect their rule IDs).
+    """
+    packs = compliance_packs(
+        reports=reports, verbose=verbose, additional_loggers=additional_loggers
+    )
+    for pack in packs:
+        cdk.Aspects.of(scope).add(pack)
+    return packs
+
+
+__all__ = [
+    "CUSTOM_PACKS",
+    "PACK_NAMES",
+    "STOCK_PACKS",
+    "LambdaResilienceChecks",
+    "LeastPrivilegeChecks",
+    "S3BaselineChecks",
+    "SageMakerServingChecks",
+    "apply_compliance_packs",
+    "compliance_packs",
+]

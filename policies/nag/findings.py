@@ -1,0 +1,79 @@
+"""Read unsuppressed cdk-nag findings out of a synthesized cloud assembly.
+
+Tests assert "zero findings" with :func:`nag_findings`. It reads the annotations that synthesis
+already wrote into the assembly; ``aws_cdk.assertions.Annotations.from_stack`` would synthesize
+the stage again, re-running every pack and appending every report row a second time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aws_cdk import cx_api
+
+from . import PACK_NAMES
+
+_LEVELS = {
+    cx_api.SynthesisMessageLevel.ERROR: "error",
+    cx_api.SynthesisMessageLevel.WARNING: "warning",
+}
+
+
+def _nag_message(packs: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(name) for name in packs)
+    return re.compile(
+        rf"^(?P<rule>(?:{names})-[\w.]+|CdkNagValidationFailure)"
+        r"(?:\[(?P<finding>[^\]]*)\])?:"
+    )
+
+
+@dataclass(frozen=True)
+class NagFinding:
+    """One unsuppressed finding: where, how severe, which rule, and cdk-nag's message."""
+
+    stack: str
+    path: str
+    level: str  # "error" | "warning"
+    rule_id: str
+    finding_id: str
+    message: str
+
+    def __str__(self) -> str:
+        label = f"{self.rule_id}[{self.finding_id}]" if self.finding_id else self.rule_id
+        return f"{self.level.upper()} {self.stack} {self.path} {label}"
+
+
+def nag_findings(
+    assembly: cx_api.CloudAssembly,
+    *,
+    levels: tuple[str, ...] = ("error", "warning"),
+    packs: tuple[str, ...] = PACK_NAMES,
+) -> list[NagFinding]:
+    """Every unsuppressed cdk-nag error and warning of every stack of ``assembly``.
+
+    Warnings count: a WARN-level rule and a crashed rule are warnings in cdk-nag 2.x, and both
+    are findings here (ADR 0041). Messages that are not cdk-nag's (e.g. CDK deprecation
+    warnings) are left out.
+    """
+    pattern = _nag_message(packs)
+    findings = []
+    for stack in assembly.stacks:
+        for message in stack.messages:
+            level = _LEVELS.get(message.level)
+            if level not in levels:
+                continue
+            text = str(message.entry.data)
+            match = pattern.match(text)
+            if match:
+                findings.append(
+                    NagFinding(
+                        stack=stack.stack_name,
+                        path=message.id,
+                        level=level,
+                        rule_id=match.group("rule"),
+                        finding_id=match.group("finding") or "",
+                        message=text,
+                    )
+                )
+    return findings

@@ -1,0 +1,90 @@
+"""``MlopsIAM``: least privilege for every policy statement and managed-policy attachment.
+
+Findings are granular: each finding ID names the offending action or policy, so an
+acknowledgment must list exactly what it accepts (``applies_to``).
+"""
+
+from __future__ import annotations
+
+from cdk_nag import NagRuleCompliance
+
+from policies.rules import iam as iam_rules
+
+from .base import ProjectNagPack, ResourceView, Rule, RuleResult
+
+POLICY_HOLDERS = frozenset(iam_rules.POLICY_RESOURCE_TYPES)
+MANAGED_POLICY_HOLDERS = frozenset(iam_rules.MANAGED_POLICY_ATTACHMENT_TYPES)
+
+
+def _findings(kind: str):
+    def check(resource: ResourceView) -> RuleResult:
+        findings = [
+            violation.finding_id
+            for violation in iam_rules.resource_violations(
+                resource.resource_type, resource.properties
+            )
+            if violation.kind == kind
+        ]
+        return findings or NagRuleCompliance.COMPLIANT
+
+    return check
+
+
+def _full_access_policies(resource: ResourceView) -> RuleResult:
+    names = iam_rules.forbidden_managed_policies(resource.properties.get("ManagedPolicyArns"))
+    return [f"Policy::{name}" for name in names] or NagRuleCompliance.COMPLIANT
+
+
+class LeastPrivilegeChecks(ProjectNagPack):
+    """No wildcard actions; ``*`` resources only for allowlisted actions; PutMetricData only
+    within a namespace; no AWS-managed full-access policies (ADR 0044)."""
+
+    PACK_NAME = "MlopsIAM"
+
+    def build_rules(self) -> tuple[Rule, ...]:
+        allowlist = ", ".join(iam_rules.WILDCARD_RESOURCE_ACTIONS)
+        return (
+            Rule(
+                suffix="NoWildcardAction",
+                info="A policy statement allows '*', a whole service ('svc:*') or NotAction.",
+                explanation=(
+                    "A wildcard action grants every present and future action of the service, "
+                    "including destructive and permission-changing ones."
+                ),
+                resource_types=POLICY_HOLDERS,
+                check=_findings(iam_rules.WILDCARD_ACTION),
+            ),
+            Rule(
+                suffix="WildcardResourceAllowlist",
+                info="A policy statement allows Resource '*' for an action that supports "
+                "resource-level permissions.",
+                explanation=(
+                    "Resource '*' is acceptable only for actions that cannot name a resource: "
+                    f"{allowlist}. Every other action must name its resource ARNs."
+                ),
+                resource_types=POLICY_HOLDERS,
+                check=_findings(iam_rules.UNLISTED_WILDCARD_RESOURCE),
+            ),
+            Rule(
+                suffix="MetricNamespaceCondition",
+                info="cloudwatch:PutMetricData is allowed without a cloudwatch:namespace "
+                "condition.",
+                explanation=(
+                    "PutMetricData has no resource-level permissions; only a StringEquals/"
+                    "StringLike condition on cloudwatch:namespace keeps a function from "
+                    "writing metrics into other namespaces (including alarms' sources)."
+                ),
+                resource_types=POLICY_HOLDERS,
+                check=_findings(iam_rules.METRIC_NAMESPACE_MISSING),
+            ),
+            Rule(
+                suffix="NoFullAccessManagedPolicy",
+                info="An AWS-managed *FullAccess (or administrator) policy is attached.",
+                explanation=(
+                    "AWS-managed full-access policies grant every action of a service on every "
+                    "resource and change without notice; write a scoped policy instead."
+                ),
+                resource_types=MANAGED_POLICY_HOLDERS,
+                check=_full_access_policies,
+            ),
+        )

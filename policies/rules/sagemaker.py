@@ -1,0 +1,83 @@
+"""SageMaker serving: replaceable models/configs, autoscaled endpoints that keep capacity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .cfn import as_list, is_true, join_parts, referenced_logical_ids
+
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+SERVICE_NAMESPACE = "sagemaker"
+RETAINED_CAPACITY_PROPERTY = "DesiredInstanceCount"
+
+
+def fixed_name_problem(properties: Mapping[str, Any], name_property: str) -> str | None:
+    """Every other property of Model/EndpointConfig is create-only, so any change replaces the
+    resource; with a custom name the replacement fails (FACTS.md). The name must be generated."""
+    name = properties.get(name_property)
+    if name is None:
+        return None
+    return f"{name_property} is fixed ({name!r}); a replacement would fail on the name"
+
+
+def targets_endpoint(
+    target: Mapping[str, Any], endpoint_logical_id: str, endpoint: Mapping[str, Any]
+) -> bool:
+    """Whether an ``AWS::ApplicationAutoScaling::ScalableTarget`` scales a variant of the
+    endpoint (namespace sagemaker, dimension DesiredInstanceCount, ResourceId
+    ``endpoint/<this endpoint's name>/variant/...``)."""
+    if target.get("ServiceNamespace") != SERVICE_NAMESPACE:
+        return False
+    if target.get("ScalableDimension") != SCALABLE_DIMENSION:
+        return False
+    resource_id = join_parts(target.get("ResourceId"))
+    if not resource_id or not (isinstance(resource_id[0], str)):
+        return False
+    if not resource_id[0].startswith("endpoint/"):
+        return False
+    if endpoint_logical_id in referenced_logical_ids(target.get("ResourceId")):
+        return True
+    name = endpoint.get("EndpointName")
+    return (
+        isinstance(name, str)
+        and len(resource_id) == 1
+        and resource_id[0].startswith(f"endpoint/{name}/variant/")
+    )
+
+
+def is_autoscaled(
+    endpoint_logical_id: str,
+    endpoint: Mapping[str, Any],
+    scalable_targets: Mapping[str, Mapping[str, Any]],
+) -> bool:
+    """Whether any scalable target of the template scales this endpoint."""
+    return any(
+        targets_endpoint(target, endpoint_logical_id, endpoint)
+        for target in scalable_targets.values()
+    )
+
+
+def capacity_retention_problem(endpoint: Mapping[str, Any], autoscaled: bool) -> str | None:
+    """Why an update of this endpoint would reset its autoscaled instance count, or None.
+
+    Applies when the endpoint is autoscaled or has a DeploymentConfig (ADR 0045): without
+    ``RetainAllVariantProperties: true`` an update sets the instance count back to the new
+    config's InitialInstanceCount; excluding DesiredInstanceCount from retention does the same.
+    """
+    if not is_true(endpoint.get("RetainAllVariantProperties")):
+        reason = "is autoscaled" if autoscaled else "has a DeploymentConfig"
+        return f"endpoint {reason} but RetainAllVariantProperties is not true"
+    excluded = {
+        item.get("VariantPropertyType")
+        for item in as_list(endpoint.get("ExcludeRetainedVariantProperties"))
+        if isinstance(item, Mapping)
+    }
+    if RETAINED_CAPACITY_PROPERTY in excluded:
+        return "ExcludeRetainedVariantProperties drops DesiredInstanceCount"
+    return None
+
+
+def needs_capacity_retention(endpoint: Mapping[str, Any], autoscaled: bool) -> bool:
+    """The rule applies to autoscaled endpoints and to endpoints with a DeploymentConfig."""
+    return autoscaled or endpoint.get("DeploymentConfig") is not None

@@ -1,0 +1,161 @@
+"""apply_compliance_packs: every pack, reports, and a build that fails on any finding."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from cdk_nag import NagMessageLevel, NagRuleCompliance
+
+from policies.nag import PACK_NAMES, apply_compliance_packs, compliance_packs
+from policies.nag.base import ProjectNagPack, Rule
+from policies.nag.findings import nag_findings
+from policies.nag.loggers import STRICT_MARKER, StrictNagLogger
+from policies.testing import evaluate
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def test_all_stock_and_custom_packs_are_applied():
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    packs = apply_compliance_packs(app)
+    assert [pack.read_pack_name for pack in packs] == list(PACK_NAMES)
+    assert set(PACK_NAMES) >= {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "Serverless"}
+    applied = {id(aspect) for aspect in cdk.Aspects.of(app).all}
+    assert all(id(pack) in applied for pack in packs)
+
+
+def test_every_pack_carries_the_strict_logger():
+    for pack in compliance_packs():
+        assert any(isinstance(logger, StrictNagLogger) for logger in pack._loggers), (
+            pack.read_pack_name
+        )
+
+
+@pytest.fixture(scope="module")
+def lambda_app_assembly(tmp_path_factory):
+    """A function without tracing: Serverless-LambdaTracing is a WARN-level stock rule."""
+    app = cdk.App(
+        outdir=str(tmp_path_factory.mktemp("apply")), builtin_cloud_formation_validation=False
+    )
+    stack = cdk.Stack(app, "ApplyTest")
+    lambda_.Function(
+        stack,
+        "Untraced",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+    )
+    cdk.Annotations.of(stack).add_warning_v2("test:unrelated", "The API x is deprecated.")
+    apply_compliance_packs(app, reports=False)
+    return app.synth()
+
+
+def test_warning_level_finding_is_reported_as_an_error(lambda_app_assembly):
+    tracing = [
+        f for f in nag_findings(lambda_app_assembly) if f.rule_id == "Serverless-LambdaTracing"
+    ]
+    assert {f.level for f in tracing} == {"warning", "error"}
+    assert any(STRICT_MARKER in f.message for f in tracing if f.level == "error")
+
+
+def test_nag_findings_ignores_messages_that_are_not_cdk_nag_findings(lambda_app_assembly):
+    all_messages = [str(m.entry.data) for s in lambda_app_assembly.stacks for m in s.messages]
+    assert any("The API x is deprecated." in message for message in all_messages)
+    assert not [f for f in nag_findings(lambda_app_assembly) if "The API x" in f.message]
+    assert nag_findings(lambda_app_assembly, levels=("error",))  # the stack is not compliant
+
+
+class _CrashingAndWarningPack(ProjectNagPack):
+    PACK_NAME = "MlopsS3"  # a known pack name, so nag_findings recognises the rule IDs
+
+    def build_rules(self):
+        def crash(_resource):
+            raise RuntimeError("unexpected property shape")
+
+        return (
+            Rule(
+                "Crashes", "crash info", "crash explanation", frozenset({"AWS::S3::Bucket"}), crash
+            ),
+            Rule(
+                "Warns",
+                "warn info",
+                "warn explanation",
+                frozenset({"AWS::S3::Bucket"}),
+                lambda _resource: NagRuleCompliance.NON_COMPLIANT,
+                level=NagMessageLevel.WARN,
+            ),
+        )
+
+
+@pytest.fixture(scope="module")
+def crash_evaluation():
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    s3.CfnBucket(cdk.Stack(app, "CrashTest"), "Bucket")
+    return evaluate(app, [_CrashingAndWarningPack], additional_loggers=[StrictNagLogger()])
+
+
+def test_crashed_rule_is_reported_as_an_error(crash_evaluation):
+    crashes = [f for f in crash_evaluation.findings() if f.rule_id == "CdkNagValidationFailure"]
+    assert {f.level for f in crashes} == {"warning", "error"}
+    errors = [f for f in crashes if f.level == "error"]
+    assert "MlopsS3-Crashes" in errors[0].message
+    assert "unexpected property shape" in errors[0].message
+
+
+def test_custom_warning_rule_is_reported_as_an_error(crash_evaluation):
+    warns = crash_evaluation.findings("MlopsS3-Warns")
+    assert {f.level for f in warns} == {"warning", "error"}
+
+
+def test_cli_synth_fails_on_an_unacknowledged_finding_and_writes_reports(tmp_path):
+    """The real CDK CLI: an unversioned bucket must fail `cdk synth`; the reports are written."""
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            sys.path.insert(0, {str(REPO_ROOT)!r})
+            import aws_cdk as cdk
+            from aws_cdk import aws_s3 as s3
+            from policies.nag import apply_compliance_packs
+
+            app = cdk.App()
+            s3.Bucket(cdk.Stack(app, "CliGate"), "Unversioned")
+            apply_compliance_packs(app)
+            app.synth()
+            """
+        )
+    )
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
+    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    completed = subprocess.run(
+        [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--no-version-reporting"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode != 0
+    assert "MlopsS3-Versioning" in completed.stderr
+    outdir = tmp_path / "cdk.out"
+    for pack in ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "Serverless", "MlopsS3"):
+        assert (outdir / f"{pack}--CliGate-NagReport.csv").is_file(), pack
+    with (outdir / "MlopsS3--CliGate-NagReport.csv").open() as report:
+        rows = list(csv.DictReader(report))
+    assert {
+        (row["Rule ID"], row["Resource ID"], row["Compliance"])
+        for row in rows
+        if row["Rule ID"] == "MlopsS3-Versioning"
+    } == {("MlopsS3-Versioning", "CliGate/Unversioned/Resource", "Non-Compliant")}

@@ -1,0 +1,128 @@
+"""MlopsS3: each rule on compliant, non-compliant and not-applicable resources."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagRuleCompliance
+
+from policies.nag import S3BaselineChecks
+from policies.testing import evaluate
+
+STACK = "S3PackTest"
+
+
+def _tls_statement(bucket_arn: str) -> dict:
+    return {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _baseline(**overrides) -> dict:
+    options = {
+        "versioned": True,
+        "encryption": s3.BucketEncryption.S3_MANAGED,
+        "enforce_ssl": True,
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+    }
+    return {**options, **overrides}
+
+
+@pytest.fixture(scope="module")
+def evaluation(tmp_path_factory):
+    app = cdk.App(
+        outdir=str(tmp_path_factory.mktemp("s3-pack")), builtin_cloud_formation_validation=False
+    )
+    stack = cdk.Stack(app, STACK)
+    s3.Bucket(stack, "Compliant", **_baseline())
+    s3.Bucket(stack, "Unversioned", **_baseline(versioned=False))
+    s3.Bucket(stack, "KmsEncrypted", **_baseline(encryption=s3.BucketEncryption.KMS_MANAGED))
+    s3.CfnBucket(stack, "Unencrypted", versioning_configuration={"status": "Enabled"})
+    s3.Bucket(
+        stack,
+        "AclsOnlyBlocked",
+        **_baseline(block_public_access=s3.BlockPublicAccess(block_public_acls=True)),
+    )
+    s3.Bucket(stack, "NoTlsPolicy", **_baseline(enforce_ssl=False))
+    objects_only = s3.Bucket(stack, "TlsOnObjectsOnly", **_baseline(enforce_ssl=False))
+    objects_only.add_to_resource_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:*"],
+            resources=[objects_only.arn_for_objects("*")],
+            conditions={"Bool": {"aws:SecureTransport": "false"}},
+        )
+    )
+    s3.CfnBucket(stack, "LiteralName", bucket_name="literal-model-bucket")
+    s3.CfnBucketPolicy(
+        stack,
+        "LiteralNamePolicy",
+        bucket="literal-model-bucket",
+        policy_document={"Statement": [_tls_statement("arn:aws:s3:::literal-model-bucket")]},
+    )
+    status = cdk.CfnParameter(stack, "VersioningStatus", default="Enabled")
+    s3.CfnBucket(
+        stack, "TokenVersioning", versioning_configuration={"status": status.value_as_string}
+    )
+    sqs.Queue(stack, "NotABucket", enforce_ssl=True)
+    return evaluate(app, [S3BaselineChecks])
+
+
+CASES = [
+    ("MlopsS3-Versioning", "Compliant/Resource", "COMPLIANT"),
+    ("MlopsS3-Versioning", "Unversioned/Resource", "NON_COMPLIANT"),
+    # A deploy-time value cannot be shown to be "Enabled": the rule fails closed.
+    ("MlopsS3-Versioning", "TokenVersioning", "NON_COMPLIANT"),
+    ("MlopsS3-DefaultEncryption", "Compliant/Resource", "COMPLIANT"),
+    ("MlopsS3-DefaultEncryption", "KmsEncrypted/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-DefaultEncryption", "Unencrypted", "NON_COMPLIANT"),
+    ("MlopsS3-PublicAccessBlock", "Compliant/Resource", "COMPLIANT"),
+    ("MlopsS3-PublicAccessBlock", "AclsOnlyBlocked/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-TlsOnlyPolicy", "Compliant/Resource", "COMPLIANT"),
+    ("MlopsS3-TlsOnlyPolicy", "NoTlsPolicy/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-TlsOnlyPolicy", "TlsOnObjectsOnly/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-TlsOnlyPolicy", "LiteralName", "COMPLIANT"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "path", "expected"), CASES)
+def test_rule_outcome_and_annotation(evaluation, rule_id, path, expected):
+    full_path = f"{STACK}/{path}"
+    assert evaluation.outcomes(rule_id, full_path) == [expected]
+    flagged = {finding.path.lstrip("/") for finding in evaluation.findings(rule_id)}
+    assert (full_path in flagged) == (expected == "NON_COMPLIANT")
+
+
+@pytest.mark.parametrize("rule_id", S3BaselineChecks().rule_ids())
+def test_rules_are_not_applied_to_other_resource_types(evaluation, rule_id):
+    outcomes = {o.path for o in evaluation.recorded(rule_id)}
+    assert not any(path.startswith(f"{STACK}/NotABucket") for path in outcomes)
+
+
+def test_not_applicable_when_evaluated_on_a_queue():
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    queue = sqs.Queue(cdk.Stack(app, "Other"), "Queue")
+    pack = S3BaselineChecks(reports=False)
+    for rule_id in pack.rule_ids():
+        assert pack.rule(rule_id).evaluate(queue.node.default_child) == (
+            NagRuleCompliance.NOT_APPLICABLE
+        )
+
+
+def test_allowed_algorithms_are_configurable():
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    bucket = s3.Bucket(cdk.Stack(app, "Kms"), "B", encryption=s3.BucketEncryption.KMS_MANAGED)
+    rule_id = "MlopsS3-DefaultEncryption"
+    kms_pack = S3BaselineChecks(reports=False, allowed_sse_algorithms=("aws:kms",))
+    default_pack = S3BaselineChecks(reports=False)
+    node = bucket.node.default_child
+    assert kms_pack.rule(rule_id).evaluate(node) == NagRuleCompliance.COMPLIANT
+    assert default_pack.rule(rule_id).evaluate(node) == NagRuleCompliance.NON_COMPLIANT
