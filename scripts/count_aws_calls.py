@@ -7,6 +7,8 @@ event and an ignored event (s3:TestEvent). Used by scripts/bench.py; a measureme
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sys
@@ -85,7 +87,8 @@ def main() -> int:
     try:
         for name, event in cases.items():
             CALLS.clear()
-            lambda_handler.lambda_handler(event, context)
+            with contextlib.redirect_stdout(io.StringIO()):  # the handler logs JSON to stdout
+                lambda_handler.lambda_handler(event, context)
             results[name] = dict(CALLS)
     finally:
         botocore.client.BaseClient._make_api_call = _original_make_api_call

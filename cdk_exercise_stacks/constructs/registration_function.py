@@ -23,7 +23,7 @@ from config.naming import DeploymentNaming
 
 # What the handler calls on the model parameter: read the current value and its history
 # (ordering of registrations), then overwrite it.
-MODEL_PARAMETER_ACTIONS = ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter")
+MODEL_PARAMETER_ACTIONS = ("ssm:GetParameterHistory", "ssm:PutParameter")
 _ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 
 

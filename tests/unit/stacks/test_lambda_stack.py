@@ -128,7 +128,6 @@ def test_role_has_no_managed_policy(template):
 def test_parameter_permissions_are_on_the_one_parameter_only(role_statements):
     statement = statement_with_action(role_statements, "ssm:PutParameter")
     assert set(as_list(statement["Action"])) == {
-        "ssm:GetParameter",
         "ssm:GetParameterHistory",
         "ssm:PutParameter",
     }
@@ -161,7 +160,6 @@ def test_role_grants_nothing_beyond_what_the_handler_uses(template, role_stateme
     queue_id, _ = the_resource(template, "AWS::SQS::Queue")
     granted = {action for s in role_statements for action in as_list(s["Action"])}
     assert granted == {
-        "ssm:GetParameter",
         "ssm:GetParameterHistory",
         "ssm:PutParameter",
         "cloudwatch:PutMetricData",
