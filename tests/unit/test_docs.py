@@ -15,6 +15,8 @@ import adr_index  # noqa: E402
 
 ADR_DIR = REPO / "ADR"
 MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+FENCED_CODE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
 ADR_MENTION = re.compile(r"\bADR[- ](\d{4})\b")
 SCANNED_SUFFIXES = {".md", ".py"}
 SKIPPED_DIRS = {".venv", ".venv-checkov", "node_modules", "cdk.out", ".git", "reports"}
@@ -43,7 +45,8 @@ def broken_adr_links(files: list[Path]) -> list[str]:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".md":
-            for target in MARKDOWN_LINK.findall(text):
+            prose = INLINE_CODE.sub("", FENCED_CODE.sub("", text))
+            for target in MARKDOWN_LINK.findall(prose):
                 if "://" in target:
                     continue
                 resolved = (path.parent / target).resolve()
