@@ -169,6 +169,18 @@ DEPLOYMENT_BAKE_SECONDS = 600
 DEPLOYMENT_MAX_EXECUTION_SECONDS = 3600
 ALARM_5XX_THRESHOLD = 1
 ALARM_MODEL_LATENCY_P99_MICROSECONDS = 2_000_000
+# Invocation metrics (Invocation5XXErrors, ModelLatency) live here, per EndpointName/VariantName.
+SAGEMAKER_INVOCATION_METRICS_NAMESPACE = "AWS/SageMaker"
+# The rollback alarms look at one-minute datapoints and fire on 2 bad minutes out of 3, so one
+# noisy minute does not roll a good model back while a bad one is caught well inside the bake.
+DEPLOYMENT_ALARM_PERIOD_SECONDS = 60
+DEPLOYMENT_ALARM_EVALUATION_PERIODS = 3
+DEPLOYMENT_ALARM_DATAPOINTS_TO_ALARM = 2
+# CanarySize must be at most 50% of the variant's instances: a one-instance canary needs two
+# (ADR-0053). Below that the update is ALL_AT_ONCE, still blue/green with the bake above.
+DEPLOYMENT_CANARY_MIN_INSTANCES = 2
+DEPLOYMENT_CANARY_SIZE_INSTANCES = 1
+DEPLOYMENT_CANARY_WAIT_SECONDS = 300
 
 # --------------------------------------------------------------------------------------------
 # Automated rollout (a new registered model reaches the endpoint)
@@ -186,8 +198,37 @@ DEPLOYMENT_PREFIX_CONTEXT_KEY = "deployment_prefix"
 DEPLOYMENT_PREFIX_MAX_LENGTH = 10
 ROLLOUT_FUNCTION_NAME = "model-rollout"
 ROLLOUT_METRICS_NAMESPACE = "ModelRollout"
+ROLLOUT_ASSET_DIR = "rollout"
+ROLLOUT_HANDLER = "rollout_handler.lambda_handler"
+ROLLOUT_TIMEOUT_SECONDS = 60
+ROLLOUT_MEMORY_MB = 256
+# One caller of UpdateStack at a time; correctness does not depend on it (ADR-0051).
+ROLLOUT_RESERVED_CONCURRENCY = 1
+# Requests that arrive together are handled as one: every update re-reads the newest value.
+ROLLOUT_BATCH_SIZE = 10
+ROLLOUT_BATCH_WINDOW_SECONDS = 5
+# AWS asks for a source-queue visibility timeout of at least six times the function timeout. It
+# is also the pause between two attempts of a deferred request.
+ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * ROLLOUT_TIMEOUT_SECONDS
+# How long a request may wait for an update in progress (a blue/green update of at most
+# DEPLOYMENT_MAX_EXECUTION_SECONDS, its rollback and CloudFormation's own steps) before it is
+# moved to the dead-letter queue; the receive count that gives this window is derived from it.
+ROLLOUT_DEFER_WINDOW_SECONDS = 3 * 60 * 60
+ROLLOUT_MAX_RECEIVE_COUNT = -(
+    -ROLLOUT_DEFER_WINDOW_SECONDS // ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS
+)  # ceiling division
+ROLLOUT_QUEUE_RETENTION_DAYS = 4
+ROLLOUT_DLQ_RETENTION_DAYS = 14
+ROLLOUT_ALARM_PERIOD_SECONDS = 300
+# Environment of the rollout function (the asset reads these names; it never imports config/).
+ROLLOUT_STACK_NAME_ENV_VAR = "STACK_NAME"
+ROLLOUT_CFN_ROLE_ARN_ENV_VAR = "CFN_ROLE_ARN"
+ROLLOUT_PARAMETER_ENV_VAR = "MODEL_PARAMETER_NAME"
 # CloudFormation performs the update with the CDK bootstrap's execution role (default qualifier).
 CDK_BOOTSTRAP_QUALIFIER = "hnb659fds"
+# CDK stacks declare this SSM-typed template parameter (BootstrapVersion); CloudFormation reads
+# it, like the model parameter, with the credentials of whoever calls UpdateStack (ADR-0052).
+CDK_BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_BOOTSTRAP_QUALIFIER}/version"
 
 
 def cfn_execution_role_name(account: str, region: str) -> str:

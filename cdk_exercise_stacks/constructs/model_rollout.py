@@ -1,0 +1,409 @@
+"""Automated rollout: a change of the model parameter updates the stack this construct is in.
+
+Parameter Store Change (EventBridge) -> encrypted queue -> rollout function -> UpdateStack with
+the previous template, which makes CloudFormation re-read the SSM-typed parameter and roll the
+new model out through the endpoint's blue/green deployment (ADR-0050). The queue holds requests
+while an update is in progress and coalesces them (ADR-0051); the function's role may update
+this one stack and pass the CDK bootstrap's CloudFormation execution role, nothing more
+(ADR-0052). The stack's own status-change events come back through the same queue, so that a
+completed or rolled-back update is logged and counted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from config import constants
+from policies.exceptions import acknowledge, checkov_skip
+
+DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.ROLLOUT_ASSET_DIR
+_ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
+
+# What the function calls on its stack: read status and parameters, read which template
+# parameters are SSM-typed and which capabilities the template needs, update it.
+STACK_ACTIONS = (
+    "cloudformation:DescribeStacks",
+    "cloudformation:GetTemplateSummary",
+    "cloudformation:UpdateStack",
+)
+# CloudFormation resolves SSM-typed template parameters with the caller's credentials (ADR-0052).
+PARAMETER_ACTIONS = ("ssm:GetParameters",)
+# What the SQS event source mapping does with the request queue on the function's behalf.
+QUEUE_CONSUMER_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+ROLLOUT_PARAMETER_OPERATIONS = ("Create", "Update")
+# Terminal statuses of an update: the verdict of a rollout (or of any other update).
+UPDATE_OUTCOME_STATUSES = (
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_FAILED",
+)
+# Metric names written by rollout/rollout_telemetry.py that have an alarm here.
+FAILED_METRIC = "RolloutFailed"
+ROLLED_BACK_METRIC = "RolloutRolledBack"
+UPDATE_FAILED_METRIC = "RolloutUpdateFailed"
+
+
+class ModelRollout(Construct):
+    """Rolls a newly registered model out to the stack that contains this construct."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        parameter_name: str,
+        function_name: str | None = None,
+        cfn_execution_role_arn: str | None = None,
+        bootstrap_version_parameter_name: str | None = constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
+        metrics_namespace: str = constants.ROLLOUT_METRICS_NAMESPACE,
+        alarm_actions: Sequence[cloudwatch.IAlarmAction] = (),
+        asset_path: Path = DEFAULT_ASSET_PATH,
+    ) -> None:
+        """
+        :param parameter_name: the model parameter (fully qualified) whose changes roll out.
+        :param function_name: physical name of the function; generated when None.
+        :param cfn_execution_role_arn: the service role CloudFormation updates the stack with;
+            default: the CDK bootstrap's execution role of this account and region.
+        :param bootstrap_version_parameter_name: the CDK bootstrap version parameter the stack
+            template declares (BootstrapVersion), or None if the stack declares none.
+        :param alarm_actions: actions of the rollout's alarms (for example an SNS topic).
+        """
+        super().__init__(scope, construct_id)
+        if not parameter_name.startswith("/"):
+            raise ValueError(f"parameter_name {parameter_name!r} must be fully qualified")
+        stack = Stack.of(self)
+        self.stack_name = stack.stack_name
+        self.parameter_name = parameter_name
+        self.metrics_namespace = metrics_namespace
+        self.cfn_execution_role_arn = cfn_execution_role_arn or stack.format_arn(
+            service="iam",
+            region="",
+            resource="role",
+            resource_name=constants.cfn_execution_role_name(Aws.ACCOUNT_ID, Aws.REGION),
+        )
+        read_parameters = [parameter_name]
+        if bootstrap_version_parameter_name:
+            read_parameters.append(bootstrap_version_parameter_name)
+        self.readable_parameter_arns = [_parameter_arn(stack, name) for name in read_parameters]
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(constants.ROLLOUT_DLQ_RETENTION_DAYS),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "RequestQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(constants.ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
+            retention_period=Duration.days(constants.ROLLOUT_QUEUE_RETENTION_DAYS),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=constants.ROLLOUT_MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
+            ),
+        )
+
+        # Events EventBridge cannot deliver to the queue go to the dead-letter queue as well.
+        self.parameter_rule = events.Rule(
+            self,
+            "ParameterChangeRule",
+            description=f"Roll out the model when {parameter_name} is created or updated",
+            event_pattern=events.EventPattern(
+                source=["aws.ssm"],
+                detail_type=["Parameter Store Change"],
+                detail={"name": [parameter_name], "operation": list(ROLLOUT_PARAMETER_OPERATIONS)},
+            ),
+            targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
+        )
+        self.outcome_rule = events.Rule(
+            self,
+            "StackOutcomeRule",
+            description="Report how each update of this stack ended",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudformation"],
+                detail_type=["CloudFormation Stack Status Change"],
+                detail={
+                    "stack-id": [Aws.STACK_ID],
+                    "status-details": {"status": list(UPDATE_OUTCOME_STATUSES)},
+                },
+            ),
+            targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
+        )
+
+        self.log_group = logs.LogGroup(self, "LogGroup", removal_policy=RemovalPolicy.RETAIN)
+        # RetentionDays is a name-valued enum in Python: set the number from config directly.
+        self.log_group.node.default_child.retention_in_days = constants.LAMBDA_LOG_RETENTION_DAYS
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Updates one stack through CloudFormation's service role",
+        )
+        # One customer-managed policy holds every permission; the function gets the role
+        # read-only, so that no grant can add an inline statement beside it (ADR-0055).
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Model rollout: update this stack through the CDK execution role",
+            statements=self._statements(),
+            roles=[self.role],
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            description="Updates this stack when a new model is registered (blue/green rollout)",
+            runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
+            handler=constants.ROLLOUT_HANDLER,
+            code=lambda_.Code.from_asset(str(asset_path), exclude=_ASSET_EXCLUDES),
+            timeout=Duration.seconds(constants.ROLLOUT_TIMEOUT_SECONDS),
+            memory_size=constants.ROLLOUT_MEMORY_MB,
+            environment=self.environment,
+            role=self.role.without_policy_updates(),
+            log_group=self.log_group,
+            reserved_concurrent_executions=constants.ROLLOUT_RESERVED_CONCURRENCY,
+        )
+        # The event source mapping checks the role's queue permissions when it is created.
+        self.function.node.add_dependency(self.policy)
+        self.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=constants.ROLLOUT_BATCH_SIZE,
+                max_batching_window=Duration.seconds(constants.ROLLOUT_BATCH_WINDOW_SECONDS),
+                report_batch_item_failures=True,
+            )
+        )
+
+        self.alarms = self._alarms()
+        for alarm in self.alarms:
+            alarm.add_alarm_action(*alarm_actions)
+        self._acknowledge_findings(alarm_actions_given=bool(alarm_actions))
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {
+            constants.ROLLOUT_STACK_NAME_ENV_VAR: self.stack_name,
+            constants.ROLLOUT_CFN_ROLE_ARN_ENV_VAR: self.cfn_execution_role_arn,
+            constants.ROLLOUT_PARAMETER_ENV_VAR: self.parameter_name,
+            constants.METRICS_NAMESPACE_ENV_VAR: self.metrics_namespace,
+        }
+
+    def _statements(self) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                sid="UpdateThisStack",
+                actions=list(STACK_ACTIONS),
+                # This stack's own id: arn:...:stack/<name>/<uuid>.
+                resources=[Aws.STACK_ID],
+            ),
+            iam.PolicyStatement(
+                sid="PassCloudFormationExecutionRole",
+                actions=["iam:PassRole"],
+                resources=[self.cfn_execution_role_arn],
+                conditions={
+                    "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
+                },
+            ),
+            iam.PolicyStatement(
+                sid="ResolveStackParameters",
+                actions=list(PARAMETER_ACTIONS),
+                resources=self.readable_parameter_arns,
+            ),
+            iam.PolicyStatement(
+                sid="PutRolloutMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                # PutMetricData has no resource-level permission; the namespace narrows it.
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": self.metrics_namespace}},
+            ),
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ConsumeRequestQueue",
+                actions=list(QUEUE_CONSUMER_ACTIONS),
+                resources=[self.queue.queue_arn],
+            ),
+        ]
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        period = Duration.seconds(constants.ROLLOUT_ALARM_PERIOD_SECONDS)
+
+        def rollout_metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=self.metrics_namespace,
+                metric_name=name,
+                dimensions_map={"StackName": self.stack_name},
+                statistic=cloudwatch.Stats.SUM,
+                period=period,
+            )
+
+        def alarm(construct_id: str, description: str, metric: cloudwatch.IMetric):
+            return cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_description=description,
+                metric=metric,
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
+        self.dead_letter_alarm = alarm(
+            "DeadLetterAlarm",
+            "A model rollout request was given up after all retries: see docs/runbook-rollout.md",
+            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=period, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+        )
+        self.failed_alarm = alarm(
+            "FailedAlarm",
+            "A model rollout could not start the stack update (it will be retried)",
+            rollout_metric(FAILED_METRIC),
+        )
+        self.rolled_back_alarm = alarm(
+            "RolledBackAlarm",
+            "An update of the endpoint stack was rolled back: the previous model still serves",
+            rollout_metric(ROLLED_BACK_METRIC),
+        )
+        self.update_failed_alarm = alarm(
+            "UpdateFailedAlarm",
+            "An update of the endpoint stack failed and was not rolled back: operator needed",
+            rollout_metric(UPDATE_FAILED_METRIC),
+        )
+        self.function_errors_alarm = alarm(
+            "FunctionErrorsAlarm",
+            "The rollout function raised an unhandled error",
+            self.function.metric_errors(period=period, statistic=cloudwatch.Stats.SUM),
+        )
+        return [
+            self.dead_letter_alarm,
+            self.failed_alarm,
+            self.rolled_back_alarm,
+            self.update_failed_alarm,
+            self.function_errors_alarm,
+        ]
+
+    def _acknowledge_findings(self, *, alarm_actions_given: bool) -> None:
+        """Compliance findings that do not apply to this design, each with its ADR (ADR-0055)."""
+        function = self.function
+        for rule in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC"):
+            acknowledge(function, rule, adr="0055", reason=_NO_VPC, apply_to_children=True)
+        for rule in (
+            "HIPAA.Security-LambdaDLQ",
+            "NIST.800.53.R5-LambdaDLQ",
+            "Serverless-LambdaDLQ",
+            "MlopsLambda-OnFailureDestination",
+            "Serverless-LambdaEventSourceMappingDestination",
+        ):
+            acknowledge(function, rule, adr="0051", reason=_SQS_INVOKED, apply_to_children=True)
+        acknowledge(
+            function,
+            "Serverless-LambdaTracing",
+            adr="0055",
+            reason=_NO_TRACING,
+            apply_to_children=True,
+        )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(function, rule, adr="0055", reason=_RUNTIME, apply_to_children=True)
+        for rule in (
+            "HIPAA.Security-CloudWatchLogGroupEncrypted",
+            "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+        ):
+            acknowledge(self.log_group, rule, adr="0055", reason=_LOGS, apply_to_children=True)
+        acknowledge(
+            self.dead_letter_queue,
+            "Serverless-SQSRedrivePolicy",
+            adr="0051",
+            reason=_END_OF_LINE,
+            apply_to_children=True,
+        )
+        acknowledge(
+            self.policy,
+            "AwsSolutions-IAM5",
+            adr="0052",
+            reason=_METRICS_WILDCARD,
+            applies_to=["Resource::*"],
+        )
+        if not alarm_actions_given:
+            for alarm in self.alarms:
+                for rule in (
+                    "HIPAA.Security-CloudWatchAlarmAction",
+                    "NIST.800.53.R5-CloudWatchAlarmAction",
+                ):
+                    acknowledge(
+                        alarm, rule, adr="0054", reason=_NO_ALARM_ACTIONS, apply_to_children=True
+                    )
+        checkov_skip(function, "CKV_AWS_117", adr="0055", reason=_NO_VPC)
+        checkov_skip(function, "CKV_AWS_116", adr="0051", reason=_SQS_INVOKED)
+        checkov_skip(function, "CKV2_MLOPS_2", adr="0051", reason=_SQS_INVOKED)
+        checkov_skip(function, "CKV_AWS_173", adr="0055", reason=_PLAIN_ENVIRONMENT)
+        checkov_skip(self.log_group, "CKV_AWS_158", adr="0055", reason=_LOGS)
+        for queue in (self.queue, self.dead_letter_queue):
+            checkov_skip(queue, "CKV_AWS_27", adr="0051", reason=_SSE_SQS)
+
+
+_NO_VPC = (
+    "the function calls only AWS control-plane APIs (CloudFormation, SSM, CloudWatch) over TLS "
+    "with IAM; a VPC would not narrow what it can reach"
+)
+_SQS_INVOKED = (
+    "invoked synchronously by an SQS event source mapping: failed requests stay in the queue "
+    "and move to its dead-letter queue, which has an alarm"
+)
+_NO_TRACING = (
+    "a rollout is three API calls traced by its JSON log line and the CloudFormation request "
+    "token; X-Ray would add write permissions on *"
+)
+_RUNTIME = "the project's single LAMBDA_RUNTIME, shared with the registration function"
+_LOGS = (
+    "log lines carry stack statuses, parameter versions and errors, no model, personal data "
+    "or secret; CloudWatch Logs encrypts at rest by default"
+)
+_END_OF_LINE = "the rollout's dead-letter queue is the end of the line, watched by an alarm"
+_METRICS_WILDCARD = (
+    "cloudwatch:PutMetricData has no resource-level permission; narrowed to the rollout's "
+    "namespace by the cloudwatch:namespace condition"
+)
+_NO_ALARM_ACTIONS = (
+    "no operations topic is passed yet (alarm_actions); the alarms carry the runbook pointer"
+)
+_PLAIN_ENVIRONMENT = (
+    "the environment holds a stack name, a role ARN, a parameter name and a namespace, no secret"
+)
+_SSE_SQS = "SSE-SQS: EventBridge cannot deliver to a queue encrypted with the AWS-managed SQS key"
+
+
+def _parameter_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="ssm",
+        resource="parameter",
+        resource_name=name.lstrip("/"),
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )

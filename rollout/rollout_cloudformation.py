@@ -1,0 +1,106 @@
+"""The one AWS-facing step of the rollout: update the stack so that CloudFormation re-reads the
+model parameter (ADR-0050).
+
+DescribeStacks says whether the stack can be updated now; GetTemplateSummary says which
+template parameters are SSM-typed and which capabilities the template needs; UpdateStack with
+the previous template and those parameters, performed by CloudFormation with its service role,
+does the rest. CloudFormation resolves SSM-typed parameters with the caller's credentials, so
+this function may read the model parameter (ADR-0052); it reads it too, only to log which
+version the update is heading for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+from rollout_decision import (
+    Outcome,
+    StackAction,
+    action_for_status,
+    classify_update_error,
+    request_token,
+    update_parameters,
+)
+from rollout_settings import RolloutSettings
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    outcome: Outcome
+    reason: str
+    stack_status: str = ""
+    client_request_token: str = ""
+    parameter_version: int | None = None
+
+
+def attempt_rollout(
+    cloudformation: Any, ssm: Any, settings: RolloutSettings, message_ids: Sequence[str]
+) -> AttemptResult:
+    """Start one stack update for all ``message_ids``, or say why not."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=settings.stack_name)["Stacks"]
+    except ClientError as error:
+        return _from_error("DescribeStacks", error)
+    if not stacks:
+        return AttemptResult(Outcome.FAILED, f"stack {settings.stack_name!r} not found")
+    stack = stacks[0]
+    status = stack["StackStatus"]
+    action = action_for_status(status)
+    if action is StackAction.DEFER:
+        return AttemptResult(Outcome.DEFERRED, f"stack is {status}", status)
+    if action is StackAction.NEEDS_OPERATOR:
+        return AttemptResult(
+            Outcome.FAILED, f"stack is {status}; an operator must settle it first", status
+        )
+    try:
+        summary = cloudformation.get_template_summary(StackName=settings.stack_name)
+        parameters = update_parameters(summary.get("Parameters", []), stack.get("Parameters", []))
+    except ClientError as error:
+        return _from_error("GetTemplateSummary", error, status)
+    except ValueError as error:
+        return AttemptResult(Outcome.FAILED, str(error), status)
+    token = request_token(message_ids)
+    version = _parameter_version(ssm, settings.parameter_name)
+    try:
+        cloudformation.update_stack(
+            StackName=settings.stack_name,
+            UsePreviousTemplate=True,
+            Parameters=parameters,
+            Capabilities=summary.get("Capabilities", []),
+            RoleARN=settings.cfn_role_arn,
+            ClientRequestToken=token,
+        )
+    except ClientError as error:
+        return _from_error("UpdateStack", error, status, token, version)
+    return AttemptResult(Outcome.STARTED, "update started", status, token, version)
+
+
+def _from_error(
+    operation: str,
+    error: ClientError,
+    status: str = "",
+    token: str = "",
+    version: int | None = None,
+) -> AttemptResult:
+    details = error.response.get("Error", {})
+    code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+    return AttemptResult(
+        classify_update_error(code, message),
+        f"{operation}: {code}: {message}",
+        status,
+        token,
+        version,
+    )
+
+
+def _parameter_version(ssm: Any, name: str) -> int | None:
+    """The parameter's current version, for the log; None when it cannot be read (the update
+    itself then reports why)."""
+    try:
+        found = ssm.get_parameters(Names=[name])["Parameters"]
+    except ClientError:
+        return None
+    return int(found[0]["Version"]) if found else None

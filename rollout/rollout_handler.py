@@ -1,0 +1,116 @@
+"""Entry point of the model rollout function (ADR-0050, ADR-0051).
+
+SQS delivers a batch of EventBridge events: changes of the model parameter (rollout requests)
+and terminal statuses of the SageMaker stack's updates (outcomes). All requests of a batch are
+served by ONE stack update, because every update re-reads the parameter's newest value:
+
+- started or already up to date: the requests are done;
+- deferred (the stack is busy) or failed: the requests are reported as batch item failures, so
+  SQS hands them back after the visibility timeout; after the queue's maxReceiveCount they
+  move to the dead-letter queue, which has an alarm.
+
+Outcome events are logged and counted; malformed records are reported as failures so that they
+end up in the dead-letter queue for inspection instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from rollout_cloudformation import attempt_rollout
+from rollout_decision import InvalidRecord, RolloutRequest, StackOutcome, parse_record
+from rollout_settings import RolloutSettings, load_settings
+from rollout_telemetry import Telemetry
+
+_OUTCOME_EVENTS = {
+    "UPDATE_COMPLETE": "succeeded",
+    "UPDATE_ROLLBACK_COMPLETE": "rolled_back",
+}
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    cloudformation: Any
+    ssm: Any
+    cloudwatch: Any
+
+
+@functools.cache
+def _default_clients() -> AwsClients:
+    config = Config(retries={"mode": "standard", "max_attempts": 3})
+    return AwsClients(
+        cloudformation=boto3.client("cloudformation", config=config),
+        ssm=boto3.client("ssm", config=config),
+        cloudwatch=boto3.client("cloudwatch", config=config),
+    )
+
+
+def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    return handle_batch(event, load_settings(os.environ), _default_clients())
+
+
+def handle_batch(
+    event: Mapping[str, Any], settings: RolloutSettings, clients: AwsClients
+) -> dict[str, list[dict[str, str]]]:
+    """Process one SQS batch; return the SQS partial-batch response."""
+    telemetry = Telemetry(clients.cloudwatch, settings.metrics_namespace, settings.stack_name)
+    parsed = [parse_record(record, settings.parameter_name) for record in event.get("Records", [])]
+    failed_ids: list[str] = []
+    try:
+        for item in parsed:
+            if isinstance(item, StackOutcome):
+                _report_outcome(telemetry, item)
+            elif isinstance(item, InvalidRecord):
+                telemetry.event("invalid_request", message_id=item.message_id, problem=item.problem)
+                failed_ids.append(item.message_id)
+        requests = [item for item in parsed if isinstance(item, RolloutRequest)]
+        if requests:
+            failed_ids.extend(_roll_out(telemetry, clients, settings, requests))
+    finally:
+        telemetry.flush()
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed_ids]}
+
+
+def _roll_out(
+    telemetry: Telemetry,
+    clients: AwsClients,
+    settings: RolloutSettings,
+    requests: list[RolloutRequest],
+) -> list[str]:
+    message_ids = [request.message_id for request in requests]
+    telemetry.event(
+        "requested",
+        count=len(requests),
+        message_ids=message_ids,
+        parameter_name=settings.parameter_name,
+        event_times=[request.event_time for request in requests],
+    )
+    result = attempt_rollout(clients.cloudformation, clients.ssm, settings, message_ids)
+    telemetry.event(
+        result.outcome.label,
+        message_ids=message_ids,
+        reason=result.reason,
+        stack_status=result.stack_status,
+        client_request_token=result.client_request_token,
+        parameter_version=result.parameter_version,
+        will_retry=result.outcome.retry,
+    )
+    return message_ids if result.outcome.retry else []
+
+
+def _report_outcome(telemetry: Telemetry, outcome: StackOutcome) -> None:
+    telemetry.event(
+        _OUTCOME_EVENTS.get(outcome.status, "update_failed"),
+        message_id=outcome.message_id,
+        stack_id=outcome.stack_id,
+        stack_status=outcome.status,
+        status_reason=outcome.reason,
+        client_request_token=outcome.client_request_token,
+        started_by_rollout=outcome.started_by_rollout,
+    )

@@ -1,0 +1,147 @@
+"""The project's compliance packs (the four stock cdk-nag packs and the project's own) over a
+stack holding only the rollout's constructs: nothing unacknowledged, no acknowledgment without
+a finding, every reason traced to a rollout ADR (ADR-0055)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from aws_cdk import cx_api
+
+from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
+from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
+from policies.exceptions import collect_exceptions, invalid_exceptions
+from policies.nag import compliance_packs
+
+ROLLOUT_ADRS = {"0051", "0052", "0053", "0054", "0055"}
+OURS = ("/Rollout/", "/Deployment/")
+ALARM_ACTION_RULES = {
+    "HIPAA.Security-CloudWatchAlarmAction",
+    "NIST.800.53.R5-CloudWatchAlarmAction",
+}
+
+
+def _stack(app: cdk.App, name: str, *, with_topic: bool) -> cdk.Stack:
+    stack = cdk.Stack(app, name)
+    endpoint = sagemaker.CfnEndpoint(
+        stack, "Endpoint", endpoint_name="sagemaker-endpoint", endpoint_config_name="config"
+    )
+    actions = []
+    if with_topic:
+        topic = sns.Topic(stack, "Operations", enforce_ssl=True)
+        actions = [cloudwatch_actions.SnsAction(topic)]
+    EndpointDeployment(
+        stack,
+        "Deployment",
+        endpoint=endpoint,
+        endpoint_name="sagemaker-endpoint",
+        variant_name="AllTraffic",
+        initial_instance_count=1,
+        alarm_actions=actions,
+    )
+    ModelRollout(
+        stack, "Rollout", parameter_name="/sentiment_model/latest_object_key", alarm_actions=actions
+    )
+    return stack
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("nag")
+    app = cdk.App(outdir=str(outdir), builtin_cloud_formation_validation=False)
+    plain = _stack(app, "rollout-plain", with_topic=False)
+    notified = _stack(app, "rollout-notified", with_topic=True)
+    for pack in compliance_packs(reports=True, verbose=False):
+        cdk.Aspects.of(app).add(pack)
+    assembly = app.synth()
+    return {
+        "outdir": Path(outdir),
+        "assembly": assembly,
+        "stack_names": {"plain": plain.stack_name, "notified": notified.stack_name},
+        "templates": {s.stack_name: s.template for s in assembly.stacks},
+    }
+
+
+def _findings_on_ours(assembly, stack_name: str) -> list[str]:
+    """Error and warning annotations cdk-nag left on the rollout's constructs."""
+    prefix = f"/{stack_name}"
+    return [
+        f"{message.id}: {str(message.entry.data)[:120]}"
+        for message in assembly.get_stack_by_name(stack_name).messages
+        if message.level
+        in (cx_api.SynthesisMessageLevel.ERROR, cx_api.SynthesisMessageLevel.WARNING)
+        and message.id.startswith(OURS, len(prefix))
+    ]
+
+
+def _suppressed_rules(outdir: Path, stack_name: str) -> set[str]:
+    suppressed = set()
+    for report in outdir.glob(f"*--{stack_name}-NagReport.csv"):
+        with report.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row["Compliance"] == "Suppressed":
+                    suppressed.add(row["Rule ID"])
+    return suppressed
+
+
+@pytest.mark.parametrize("variant", ["plain", "notified"])
+def test_no_unacknowledged_finding_on_the_rollout_constructs(checked, variant):
+    assert _findings_on_ours(checked["assembly"], checked["stack_names"][variant]) == []
+
+
+def test_every_acknowledgment_suppresses_a_finding_that_really_fires(checked):
+    acknowledged = {
+        record.rule_id
+        for record in collect_exceptions({"rollout-plain": checked["templates"]["rollout-plain"]})
+        if record.tool == "cdk-nag"
+    }
+    assert acknowledged
+    assert acknowledged == _suppressed_rules(checked["outdir"], "rollout-plain")
+
+
+def test_every_exception_cites_an_existing_rollout_adr(checked):
+    records = collect_exceptions(checked["templates"])
+    assert records
+    assert invalid_exceptions(checked["templates"]) == []
+    assert {record.adr for record in records} <= ROLLOUT_ADRS
+
+
+def test_alarm_action_acknowledgment_only_without_alarm_actions(checked):
+    def alarm_action_acks(stack_name: str) -> int:
+        return sum(
+            record.rule_id in ALARM_ACTION_RULES
+            for record in collect_exceptions({stack_name: checked["templates"][stack_name]})
+        )
+
+    assert alarm_action_acks("rollout-plain") == 2 * 7  # two packs, seven alarms
+    assert alarm_action_acks("rollout-notified") == 0
+    alarms = checked["templates"]["rollout-notified"]["Resources"].values()
+    with_actions = [
+        r
+        for r in alarms
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("AlarmActions")
+    ]
+    assert len(with_actions) == 7
+
+
+def test_checkov_skips_sit_on_the_resources_they_excuse(checked):
+    skipped = {}
+    for record in collect_exceptions({"rollout-plain": checked["templates"]["rollout-plain"]}):
+        if record.tool == "checkov":
+            skipped.setdefault(record.rule_id, set()).add(
+                checked["templates"]["rollout-plain"]["Resources"][record.logical_id]["Type"]
+            )
+    assert skipped == {
+        "CKV_AWS_116": {"AWS::Lambda::Function"},
+        "CKV2_MLOPS_2": {"AWS::Lambda::Function"},
+        "CKV_AWS_117": {"AWS::Lambda::Function"},
+        "CKV_AWS_173": {"AWS::Lambda::Function"},
+        "CKV_AWS_158": {"AWS::Logs::LogGroup"},
+        "CKV_AWS_27": {"AWS::SQS::Queue"},
+    }

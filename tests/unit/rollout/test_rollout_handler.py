@@ -1,0 +1,294 @@
+"""The rollout function on moto: SSM, CloudFormation, SageMaker and CloudWatch emulated, the
+handler called in-process with the SQS batches the event source mapping would deliver.
+
+moto limitations these tests work within (verified on moto 5.2.5):
+- a stack is never left in an *_IN_PROGRESS status: botocore's Stubber answers DescribeStacks
+  for that one state, and only there;
+- an SSM-typed parameter whose name did not change replaces the resources that use it only on
+  the first update after a create (moto compares the parameter *names* it was given); each test
+  therefore checks one effective update per stack, which is what real CloudFormation does on
+  every update whose resolved value changed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import rollout_handler
+from botocore.stub import Stubber
+from moto import mock_aws
+from rollout_handler import AwsClients, handle_batch
+from rollout_settings import SettingsError, load_settings
+from rollout_testkit import (
+    CFN_ROLE_ARN,
+    MODEL_LOGICAL_ID,
+    NAMESPACE,
+    PARAMETER,
+    STACK_NAME,
+    CallRecorder,
+    clients,
+    create_small_stack,
+    parameter_change,
+    put_model_key,
+    served_model_data_url,
+    settings_env,
+    stack_status_change,
+)
+
+SETTINGS = load_settings(settings_env())
+
+
+@pytest.fixture
+def aws(aws_credentials):
+    with mock_aws():
+        yield clients()
+
+
+@pytest.fixture
+def log_lines(capsys):
+    """The JSON lines the function wrote to stdout so far (every line must be JSON)."""
+    written: list[str] = []
+
+    def lines():
+        written.extend(capsys.readouterr().out.splitlines())
+        return [json.loads(line) for line in written if line]
+
+    return lines
+
+
+def run(aws, *records, cloudformation=None):
+    batch = {"Records": list(records)}
+    rollout_clients = AwsClients(
+        cloudformation=cloudformation or aws["cloudformation"],
+        ssm=aws["ssm"],
+        cloudwatch=aws["cloudwatch"],
+    )
+    return handle_batch(batch, SETTINGS, rollout_clients)
+
+
+def failed_ids(response):
+    return sorted(item["itemIdentifier"] for item in response["batchItemFailures"])
+
+
+def metric_names(aws):
+    listed = aws["cloudwatch"].list_metrics(Namespace=NAMESPACE)["Metrics"]
+    assert all(m["Dimensions"] == [{"Name": "StackName", "Value": STACK_NAME}] for m in listed)
+    return {m["MetricName"] for m in listed}
+
+
+def test_parameter_change_updates_the_stack_to_the_new_model(aws, log_lines):
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+    recorder = CallRecorder(aws["cloudformation"])
+
+    response = run(aws, parameter_change(message_id="m1"))
+
+    assert failed_ids(response) == []
+    assert served_model_data_url(aws["cloudformation"], aws["sagemaker"], MODEL_LOGICAL_ID) == (
+        "s3://model-bucket/models/v2.tar.gz"
+    )
+    [update] = recorder.named("UpdateStack")
+    assert update == {
+        "StackName": STACK_NAME,
+        "UsePreviousTemplate": True,
+        "Parameters": [
+            {"ParameterKey": "ModelKeyParameter", "ParameterValue": PARAMETER},
+            {
+                "ParameterKey": "BootstrapVersion",
+                "ParameterValue": "/cdk-bootstrap/hnb659fds/version",
+            },
+        ],
+        "Capabilities": [],
+        "RoleARN": CFN_ROLE_ARN,
+        "ClientRequestToken": "model-rollout-m1",
+    }
+    stack = aws["cloudformation"].describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    assert stack["RoleARN"] == CFN_ROLE_ARN
+    events = [line["event"] for line in log_lines()]
+    assert events == ["rollout_requested", "rollout_started"]
+    assert log_lines()[1]["parameter_version"] == 2
+    assert metric_names(aws) == {"RolloutRequested", "RolloutStarted"}
+
+
+def test_change_during_an_update_is_deferred_then_applied_with_the_newest_value(aws, log_lines):
+    """While an update runs, requests go back to the queue; the next attempt serves them all
+    with the value registered last.
+
+    moto never leaves a stack in UPDATE_IN_PROGRESS, so a Stubber answers DescribeStacks with
+    that status for the first attempt (and fails the test on any other call, UpdateStack
+    included). The second attempt runs against moto.
+    """
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+    busy = clients()["cloudformation"]
+    stubber = Stubber(busy)
+    stubber.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": STACK_NAME,
+                    "CreationTime": "2026-11-27T10:00:00Z",
+                    "StackStatus": "UPDATE_IN_PROGRESS",
+                }
+            ]
+        },
+        {"StackName": STACK_NAME},
+    )
+    first, second = parameter_change(message_id="m1"), parameter_change(message_id="m2")
+
+    with stubber:
+        deferred = run(aws, first, second, cloudformation=busy)
+    stubber.assert_no_pending_responses()
+
+    assert failed_ids(deferred) == ["m1", "m2"]
+    put_model_key(aws["ssm"], "models/v3.tar.gz")
+    third = parameter_change(message_id="m3")
+    recorder = CallRecorder(aws["cloudformation"])
+
+    applied = run(aws, first, second, third)
+
+    assert failed_ids(applied) == []
+    assert len(recorder.named("UpdateStack")) == 1
+    assert served_model_data_url(aws["cloudformation"], aws["sagemaker"], MODEL_LOGICAL_ID) == (
+        "s3://model-bucket/models/v3.tar.gz"
+    )
+    lines = log_lines()
+    assert [line["event"] for line in lines] == [
+        "rollout_requested",
+        "rollout_deferred",
+        "rollout_requested",
+        "rollout_started",
+    ]
+    assert lines[1]["reason"] == "stack is UPDATE_IN_PROGRESS"
+    assert lines[1]["will_retry"] is True
+    assert lines[3]["parameter_version"] == 3
+    assert metric_names(aws) == {"RolloutRequested", "RolloutDeferred", "RolloutStarted"}
+
+
+def test_no_updates_to_perform_counts_as_already_up_to_date(aws, log_lines):
+    """A stack whose parameters resolve to what it already uses answers "No updates are to be
+    performed."; the request is done, not retried. (A template with a plain parameter, so
+    that moto compares values exactly as CloudFormation does.)"""
+    template = {
+        "Parameters": {"Release": {"Type": "String"}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}},
+    }
+    aws["cloudformation"].create_stack(
+        StackName=STACK_NAME,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "Release", "ParameterValue": "r1"}],
+    )
+
+    response = run(aws, parameter_change(message_id="m1"))
+
+    assert failed_ids(response) == []
+    outcome = log_lines()[-1]
+    assert outcome["event"] == "rollout_up_to_date"
+    assert "No updates are to be performed" in outcome["reason"]
+    assert outcome["will_retry"] is False
+    assert "RolloutUpToDate" in metric_names(aws)
+
+
+def test_missing_stack_fails_and_keeps_the_request_for_retry(aws, log_lines):
+    response = run(aws, parameter_change(message_id="m1"))
+
+    assert failed_ids(response) == ["m1"]
+    outcome = log_lines()[-1]
+    assert outcome["event"] == "rollout_failed"
+    assert outcome["reason"].startswith("DescribeStacks: ValidationError")
+    assert "RolloutFailed" in metric_names(aws)
+
+
+def test_stack_that_needs_an_operator_is_not_updated(aws, log_lines):
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    broken = clients()["cloudformation"]
+    stubber = Stubber(broken)
+    stubber.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": STACK_NAME,
+                    "CreationTime": "2026-11-27T10:00:00Z",
+                    "StackStatus": "UPDATE_ROLLBACK_FAILED",
+                }
+            ]
+        },
+    )
+    with stubber:
+        response = run(aws, parameter_change(message_id="m1"), cloudformation=broken)
+
+    assert failed_ids(response) == ["m1"]
+    assert "an operator must settle it" in log_lines()[-1]["reason"]
+
+
+def test_stack_outcomes_are_logged_and_counted_and_never_retried(aws, log_lines):
+    response = run(
+        aws,
+        stack_status_change("UPDATE_COMPLETE", message_id="o1"),
+        stack_status_change("UPDATE_ROLLBACK_COMPLETE", message_id="o2"),
+        stack_status_change("UPDATE_ROLLBACK_FAILED", token="console-1", message_id="o3"),
+    )
+
+    assert failed_ids(response) == []
+    lines = log_lines()
+    assert [line["event"] for line in lines] == [
+        "rollout_succeeded",
+        "rollout_rolled_back",
+        "rollout_update_failed",
+    ]
+    assert [line["started_by_rollout"] for line in lines] == [True, True, False]
+    assert metric_names(aws) == {"RolloutSucceeded", "RolloutRolledBack", "RolloutUpdateFailed"}
+
+
+def test_invalid_record_is_kept_for_the_dead_letter_queue_and_does_not_block_others(aws, log_lines):
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+    garbage = {"messageId": "bad", "body": "{not json"}
+
+    response = run(aws, garbage, parameter_change(message_id="m1"))
+
+    assert failed_ids(response) == ["bad"]
+    invalid = log_lines()[0]
+    assert invalid["event"] == "rollout_invalid_request"
+    assert "not JSON" in invalid["problem"]
+    assert served_model_data_url(aws["cloudformation"], aws["sagemaker"], MODEL_LOGICAL_ID) == (
+        "s3://model-bucket/models/v2.tar.gz"
+    )
+
+
+def test_lambda_entry_point_reads_its_environment(aws, monkeypatch, log_lines):
+    for name, value in settings_env().items():
+        monkeypatch.setenv(name, value)
+    rollout_handler._default_clients.cache_clear()
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+    try:
+        response = rollout_handler.lambda_handler(
+            {"Records": [parameter_change(message_id="m1")]}, None
+        )
+    finally:
+        rollout_handler._default_clients.cache_clear()
+
+    assert response == {"batchItemFailures": []}
+    assert log_lines()[-1]["event"] == "rollout_started"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"STACK_NAME": ""}, "STACK_NAME"),
+        ({"CFN_ROLE_ARN": "cdk-exec-role"}, "not an IAM role ARN"),
+        ({"MODEL_PARAMETER_NAME": "sentiment-model"}, "fully qualified"),
+    ],
+)
+def test_bad_environment_is_named(change, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings({**settings_env(), **change})
+
+
+def test_metrics_namespace_defaults_when_unset():
+    environ = {k: v for k, v in settings_env().items() if k != "METRICS_NAMESPACE"}
+    assert load_settings(environ).metrics_namespace == NAMESPACE
