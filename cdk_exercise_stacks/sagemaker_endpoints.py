@@ -10,7 +10,9 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cdk_exercise_stacks.constructs.cpu_autoscaling import CpuAutoscaling
+from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
 from cdk_exercise_stacks.constructs.model_image import ModelImage
+from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
 from cdk_exercise_stacks.constructs.serving_endpoint import ServingEndpoint
 from cdk_exercise_stacks.deployment_naming import naming_for
 from cdk_exercise_stacks.tagging import tags_from_argument
@@ -84,12 +86,25 @@ class SentimentEndpointStack(Stack):
         self.scalable_target = autoscaling.scalable_target
         self.scaling_policy = autoscaling.scaling_policy
 
-        # --- Safe updates: wired by the lead, one call, here. -------------------------------
-        # EndpointDeployment (constructs/endpoint_deployment.py) sets the endpoint's
-        # DeploymentConfig (blue/green, auto-rollback alarms) and RetainAllVariantProperties;
-        # this stack deliberately sets neither. It receives self.endpoint, self.endpoint_name,
-        # self.variant_name (and self.model / self.endpoint_config if it needs them).
-        # -------------------------------------------------------------------------------------
+        # A new model reaches the endpoint blue/green, with automatic rollback on alarms,
+        # keeping the autoscaled instance count (ADR-0053, ADR-0054).
+        self.deployment = EndpointDeployment(
+            self,
+            "Deployment",
+            endpoint=self.endpoint,
+            endpoint_name=self.endpoint_name,
+            variant_name=self.variant_name,
+            initial_instance_count=constants.SAGEMAKER_INITIAL_INSTANCE_COUNT,
+            min_instance_count=constants.AUTOSCALING_MIN_CAPACITY,
+        )
+        # A change of the registered model updates this stack through CloudFormation, which
+        # stays the only owner of model, config and endpoint (ADR-0050).
+        self.rollout = ModelRollout(
+            self,
+            "Rollout",
+            parameter_name=self.model_parameter_name,
+            function_name=naming.rollout_function_name,
+        )
 
         for key, value in self.tags_applied.items():
             Tags.of(self).add(key, value)

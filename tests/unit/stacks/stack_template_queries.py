@@ -113,3 +113,10 @@ def render_join(value: Any) -> str:
         else:
             rendered.append(f"${{{next(iter(part))}}}")
     return "".join(rendered)
+
+
+def model_execution_role(template: Template) -> tuple[str, dict]:
+    """The role the SageMaker model runs as (the stack also holds the rollout's role)."""
+    model = the_resource(template, "AWS::SageMaker::Model")[1]["Properties"]
+    role_id = model["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    return role_id, template["Resources"][role_id]

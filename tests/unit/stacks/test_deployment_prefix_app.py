@@ -7,6 +7,7 @@ import aws_cdk as cdk
 import pytest
 from stack_template_queries import (
     as_list,
+    model_execution_role,
     render_join,
     resources_of_type,
     statement_with_action,
@@ -87,7 +88,7 @@ def test_endpoint_reads_the_prefixed_parameter_and_bucket(prefixed_templates):
     model = the_resource(template, "AWS::SageMaker::Model")[1]["Properties"]
     bucket = NAMING.model_bucket_name("${Ref:AWS::AccountId}", "${Ref:AWS::Region}")
     assert render_join(model["PrimaryContainer"]["ModelDataUrl"]).startswith(f"s3://{bucket}/")
-    role_id, _ = the_resource(template, "AWS::IAM::Role")
+    role_id, _ = model_execution_role(template)
     logs = statement_with_action(statements_attached_to(template, role_id), "logs:PutLogEvents")
     assert all(NAMING.endpoint_name in render_join(r) for r in as_list(logs["Resource"]))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from stack_template_queries import (
     as_list,
+    model_execution_role,
     properties,
     render_join,
     resources_of_type,
@@ -63,7 +64,7 @@ def model_parameter_id(template):
 
 @pytest.fixture(scope="module")
 def role_statements(template):
-    role_id, _ = the_resource(template, "AWS::IAM::Role")
+    role_id, _ = model_execution_role(template)
     return statements_attached_to(template, role_id)
 
 
@@ -189,7 +190,7 @@ def test_target_tracking_on_cpu_as_percent_of_the_whole_instance(template):
 
 
 def test_execution_role_reads_only_model_objects_under_the_prefix(template, role_statements):
-    _, role = the_resource(template, "AWS::IAM::Role")
+    _, role = model_execution_role(template)
     assert "ManagedPolicyArns" not in role["Properties"]
     statement = statement_with_action(role_statements, "s3:GetObject")
     assert as_list(statement["Action"]) == ["s3:GetObject"]
@@ -238,3 +239,28 @@ def test_execution_role_writes_only_its_endpoints_logs_and_metrics(role_statemen
 def test_stack_name_is_the_one_the_rollout_updates(synthesized_app):
     stack = synthesized_app.get_stack_by_name(STACK)
     assert stack.stack_name == constants.SAGEMAKER_STACK_NAME
+
+
+def test_endpoint_updates_are_blue_green_with_rollback_and_keep_capacity(template, endpoint):
+    properties = endpoint[1]["Properties"]
+    assert properties["RetainAllVariantProperties"] is True
+    policy = properties["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TerminationWaitInSeconds"] == constants.DEPLOYMENT_BAKE_SECONDS
+    routing = policy["TrafficRoutingConfiguration"]
+    # one instance at the start (the brief's count): a canary of 50% is impossible (ADR-0053)
+    assert routing["Type"] == "ALL_AT_ONCE"
+    alarms = properties["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    alarm_ids = {alarm["AlarmName"]["Ref"] for alarm in alarms}
+    metrics = {template["Resources"][a]["Properties"]["MetricName"] for a in alarm_ids}
+    assert metrics == {"Invocation5XXErrors", "ModelLatency"}
+
+
+def test_a_registered_model_change_triggers_the_rollout_of_this_stack(template):
+    rules = resources_of_type(template, "AWS::Events::Rule")
+    watched = [
+        rule["Properties"]["EventPattern"]
+        for rule in rules.values()
+        if rule["Properties"]["EventPattern"].get("detail-type") == ["Parameter Store Change"]
+    ]
+    assert len(watched) == 1
+    assert watched[0]["detail"]["name"] == [constants.SSM_PARAMETER_MODEL]
