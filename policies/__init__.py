@@ -19,6 +19,7 @@ _LAZY = {
     "apply_compliance_packs": "policies.nag",
     "compliance_packs": "policies.nag",
     "nag_findings": "policies.nag.findings",
+    "validation_report_findings": "policies.nag.findings",
     "acknowledge": "policies.exceptions",
     "acknowledge_by_path": "policies.exceptions",
     "checkov_skip": "policies.exceptions",

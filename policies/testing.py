@@ -9,8 +9,10 @@ import aws_cdk as cdk
 from aws_cdk import cx_api
 from cdk_nag import NagPack
 
+from .nag import PACK_NAMES
 from .nag.findings import NagFinding, nag_findings
 from .nag.loggers import NagRecorder, RuleOutcome
+from .nag.strict import StrictNagAspect
 
 
 @dataclass
@@ -33,11 +35,18 @@ class Evaluation:
         return [o for o in self.recorder.outcomes if o.rule_id == rule_id]
 
 
-def evaluate(app: cdk.App, pack_types: Sequence[type[NagPack]], **pack_options) -> Evaluation:
-    """Add one instance of each pack (recording every outcome) to ``app`` and synthesize it."""
+def evaluate(
+    app: cdk.App, pack_types: Sequence[type[NagPack]], *, strict: bool = False, **pack_options
+) -> Evaluation:
+    """Add one instance of each pack (recording every outcome) to ``app`` and synthesize it.
+
+    ``strict`` adds the StrictNagAspect, as ``apply_compliance_packs`` does.
+    """
     recorder = NagRecorder()
     for pack_type in pack_types:
         options = {"reports": False, **pack_options}
         options["additional_loggers"] = [*options.get("additional_loggers", ()), recorder]
         cdk.Aspects.of(app).add(pack_type(**options))
+    if strict:
+        cdk.Aspects.of(app).add(StrictNagAspect(PACK_NAMES), priority=cdk.AspectPriority.READONLY)
     return Evaluation(app.synth(), recorder)

@@ -1,9 +1,9 @@
 """cdk-nag for the pipeline: the four stock packs plus the project's own, as CDK Aspects.
 
 ``apply_compliance_packs(app)`` is the one call the app makes (ADR 0040). Every pack reports
-to the cloud assembly's output directory (``<Pack>--<stack>-NagReport.csv``) and, through
-:class:`~policies.nag.loggers.StrictNagLogger`, turns warnings and rule crashes into errors so
-that ``cdk synth`` fails on any unacknowledged finding (ADR 0041).
+to the cloud assembly's output directory (``<Pack>--<stack>-NagReport.csv``);
+:class:`~policies.nag.strict.StrictNagAspect` turns their warnings and rule crashes into errors
+so that ``cdk synth`` fails on any unacknowledged finding (ADR 0041).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from constructs import IConstruct
 
 from .iam import LeastPrivilegeChecks
 from .lambda_function import LambdaResilienceChecks
-from .loggers import StrictNagLogger
 from .s3 import S3BaselineChecks
 from .sagemaker import SageMakerServingChecks
+from .strict import StrictNagAspect
 
 STOCK_PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks)
 CUSTOM_PACKS = (
@@ -49,11 +49,11 @@ def compliance_packs(
     verbose: bool = True,
     additional_loggers: Sequence[INagLogger] = (),
 ) -> list[NagPack]:
-    """One instance of every pack, each with the strict logger and the given options."""
+    """One instance of every pack with the given options."""
     options = {
         "reports": reports,
         "verbose": verbose,
-        "additional_loggers": [StrictNagLogger(), *additional_loggers],
+        "additional_loggers": list(additional_loggers),
     }
     return [pack(**options) for pack in (*STOCK_PACKS, *CUSTOM_PACKS)]
 
@@ -65,7 +65,8 @@ def apply_compliance_packs(
     verbose: bool = True,
     additional_loggers: Sequence[INagLogger] = (),
 ) -> list[NagPack]:
-    """Add every compliance pack to ``scope`` (the app, or one stack) as an Aspect.
+    """Add every compliance pack to ``scope`` (the app, or one stack) as an Aspect, and the
+    strict aspect after them.
 
     Call it once, after the stacks are built and acknowledged; synthesis then evaluates every
     rule. Returns the packs (tests inspect their rule IDs).
@@ -73,8 +74,11 @@ def apply_compliance_packs(
     packs = compliance_packs(
         reports=reports, verbose=verbose, additional_loggers=additional_loggers
     )
+    aspects = cdk.Aspects.of(scope)
     for pack in packs:
-        cdk.Aspects.of(scope).add(pack)
+        aspects.add(pack)
+    # After the packs on every node: READONLY runs after the packs' default priority.
+    aspects.add(StrictNagAspect(PACK_NAMES), priority=cdk.AspectPriority.READONLY)
     return packs
 
 
@@ -86,6 +90,7 @@ __all__ = [
     "LeastPrivilegeChecks",
     "S3BaselineChecks",
     "SageMakerServingChecks",
+    "StrictNagAspect",
     "apply_compliance_packs",
     "compliance_packs",
 ]

@@ -3,29 +3,28 @@
 Tests assert "zero findings" with :func:`nag_findings`. It reads the annotations that synthesis
 already wrote into the assembly; ``aws_cdk.assertions.Annotations.from_stack`` would synthesize
 the stage again, re-running every pack and appending every report row a second time.
+
+With the feature flag ``@aws-cdk/core:annotationsInValidationReport`` (set in cdk.json), an
+error annotation makes ``app.synth()`` itself raise ``ValidationFailed`` and lists the
+annotations in ``<outdir>/validation-report.json``; :func:`validation_report_findings` reads
+them from there, for tests that show a non-compliant change failing.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import cx_api
 
 from . import PACK_NAMES
+from .messages import nag_message_pattern
 
 _LEVELS = {
     cx_api.SynthesisMessageLevel.ERROR: "error",
     cx_api.SynthesisMessageLevel.WARNING: "warning",
 }
-
-
-def _nag_message(packs: tuple[str, ...]) -> re.Pattern[str]:
-    names = "|".join(re.escape(name) for name in packs)
-    return re.compile(
-        rf"^(?P<rule>(?:{names})-[\w.]+|CdkNagValidationFailure)"
-        r"(?:\[(?P<finding>[^\]]*)\])?:"
-    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def nag_findings(
     are findings here (ADR 0041). Messages that are not cdk-nag's (e.g. CDK deprecation
     warnings) are left out.
     """
-    pattern = _nag_message(packs)
+    pattern = nag_message_pattern(packs)
     findings = []
     for stack in assembly.stacks:
         for message in stack.messages:
@@ -71,6 +70,34 @@ def nag_findings(
                         stack=stack.stack_name,
                         path=message.id,
                         level=level,
+                        rule_id=match.group("rule"),
+                        finding_id=match.group("finding") or "",
+                        message=text,
+                    )
+                )
+    return findings
+
+
+def validation_report_findings(
+    outdir: str | Path, *, packs: tuple[str, ...] = PACK_NAMES
+) -> list[NagFinding]:
+    """The cdk-nag findings listed in ``<outdir>/validation-report.json`` (see module doc)."""
+    pattern = nag_message_pattern(packs)
+    report = json.loads((Path(outdir) / "validation-report.json").read_text())
+    findings = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            text = violation.get("description", "")
+            match = pattern.match(text)
+            if not match:
+                continue
+            for construct in violation.get("violatingConstructs", []):
+                template = (construct.get("cloudFormationResource") or {}).get("templatePath", "")
+                findings.append(
+                    NagFinding(
+                        stack=template.removesuffix(".template.json"),
+                        path="/" + construct.get("constructPath", "").lstrip("/"),
+                        level=violation.get("severity", "error"),
                         rule_id=match.group("rule"),
                         finding_id=match.group("finding") or "",
                         message=text,

@@ -16,30 +16,27 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cdk_nag import NagMessageLevel, NagRuleCompliance
 
-from policies.nag import PACK_NAMES, apply_compliance_packs, compliance_packs
+from policies.nag import PACK_NAMES, StrictNagAspect, apply_compliance_packs
 from policies.nag.base import ProjectNagPack, Rule
-from policies.nag.findings import nag_findings
-from policies.nag.loggers import STRICT_MARKER, StrictNagLogger
+from policies.nag.findings import nag_findings, validation_report_findings
+from policies.nag.strict import STRICT_MARKER
 from policies.testing import evaluate
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 
 
-def test_all_stock_and_custom_packs_are_applied():
+def test_all_stock_and_custom_packs_are_applied_then_the_strict_aspect():
     app = cdk.App(builtin_cloud_formation_validation=False)
     packs = apply_compliance_packs(app)
     assert [pack.read_pack_name for pack in packs] == list(PACK_NAMES)
     assert set(PACK_NAMES) >= {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "Serverless"}
-    applied = {id(aspect) for aspect in cdk.Aspects.of(app).all}
-    assert all(id(pack) in applied for pack in packs)
-
-
-def test_every_pack_carries_the_strict_logger():
-    for pack in compliance_packs():
-        assert any(isinstance(logger, StrictNagLogger) for logger in pack._loggers), (
-            pack.read_pack_name
-        )
+    applied = cdk.Aspects.of(app).applied
+    by_aspect = {id(application.aspect): application.priority for application in applied}
+    assert all(id(pack) in by_aspect for pack in packs)
+    strict = [a for a in applied if isinstance(a.aspect, StrictNagAspect)]
+    assert len(strict) == 1
+    assert strict[0].priority > max(by_aspect[id(pack)] for pack in packs)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +99,7 @@ class _CrashingAndWarningPack(ProjectNagPack):
 def crash_evaluation():
     app = cdk.App(builtin_cloud_formation_validation=False)
     s3.CfnBucket(cdk.Stack(app, "CrashTest"), "Bucket")
-    return evaluate(app, [_CrashingAndWarningPack], additional_loggers=[StrictNagLogger()])
+    return evaluate(app, [_CrashingAndWarningPack], strict=True, verbose=True)
 
 
 def test_crashed_rule_is_reported_as_an_error(crash_evaluation):
@@ -116,6 +113,14 @@ def test_crashed_rule_is_reported_as_an_error(crash_evaluation):
 def test_custom_warning_rule_is_reported_as_an_error(crash_evaluation):
     warns = crash_evaluation.findings("MlopsS3-Warns")
     assert {f.level for f in warns} == {"warning", "error"}
+    assert any(STRICT_MARKER in f.message for f in warns if f.level == "error")
+
+
+def test_without_the_strict_aspect_a_warning_does_not_fail():
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    s3.CfnBucket(cdk.Stack(app, "LenientTest"), "Bucket")
+    lenient = evaluate(app, [_CrashingAndWarningPack], strict=False)
+    assert {f.level for f in lenient.findings("MlopsS3-Warns")} == {"warning"}
 
 
 def test_cli_synth_fails_on_an_unacknowledged_finding_and_writes_reports(tmp_path):
@@ -159,3 +164,22 @@ def test_cli_synth_fails_on_an_unacknowledged_finding_and_writes_reports(tmp_pat
         for row in rows
         if row["Rule ID"] == "MlopsS3-Versioning"
     } == {("MlopsS3-Versioning", "CliGate/Unversioned/Resource", "Non-Compliant")}
+
+
+def test_with_annotations_in_the_validation_report_synthesis_raises_and_lists_them(tmp_path):
+    app = cdk.App(
+        outdir=str(tmp_path),
+        builtin_cloud_formation_validation=False,
+        context={"@aws-cdk/core:annotationsInValidationReport": True},
+    )
+    s3.Bucket(cdk.Stack(app, "ReportTest"), "Unversioned")
+    apply_compliance_packs(app, reports=False)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    findings = validation_report_findings(tmp_path)
+    assert (
+        "ReportTest",
+        "/ReportTest/Unversioned/Resource",
+        "error",
+        "MlopsS3-Versioning",
+    ) in {(f.stack, f.path, f.level, f.rule_id) for f in findings}
