@@ -50,7 +50,7 @@ lint: $(VENV)/.stamp ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test-unit: $(VENV)/.stamp node_modules/.stamp ## unit tests
+test-unit: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## unit tests
 	$(PY) -m pytest tests/unit
 
 test-property: $(VENV)/.stamp ## Hypothesis property tests (bounded CI profile)
@@ -62,12 +62,20 @@ test-integration: $(VENV)/.stamp node_modules/.stamp ## local integration on mot
 cfn-lint: synth ## cfn-lint on the synthesized templates
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
 
-test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-nag, cfn-lint
+checkov: synth $(CHECKOV_VENV)/.stamp ## checkov (stock + policies/checkov) on the templates; reports in reports/checkov
+	$(PY) scripts/checkov_gate.py cdk.out $(REPORTS)/checkov
+
+compliance: cfn-lint checkov ## the template gates: cdk-nag (fails synth), cfn-lint, checkov
+
+test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-nag, cfn-lint, checkov
 	$(PY) -m pytest tests
-	$(MAKE) --no-print-directory cfn-lint
+	$(MAKE) --no-print-directory compliance
 
 bench: setup ## measure synth, test layers, setup, handler import, AWS calls (docs/performance.md)
 	$(PY) scripts/bench.py
+
+demo: setup ## rehearse upload -> registration -> endpoint -> rollout on moto_server with the real CDK CLI (docs/demo.md)
+	$(PY) -m demo
 
 clean: ## remove build output (keeps the virtualenvs)
 	rm -rf cdk.out $(REPORTS) .pytest_cache .hypothesis .ruff_cache
