@@ -1,0 +1,364 @@
+"""The whole pipeline on moto, in-process: upload -> S3 event -> registration -> endpoint stack
+-> second upload -> parameter change -> the stack's rule and queue -> rollout -> the stack
+serves the new model.
+
+What is real: the synthesized templates of the app (session fixture ``templates``), moto's
+CloudFormation creating and updating the stacks from them (assets published as `cdk deploy`
+would), the deployed functions' code (fetched from the emulated account, checked against the
+function's CodeSha256) with their deployed environment, moto's EventBridge matching the
+deployed rule's pattern and delivering to the deployed queue.
+
+What stands in for the emulator (demo/, ADR-0065, ADR-0066):
+- moto cannot run Lambda code without Docker, and drops S3 notifications to Lambda: the test
+  builds the notification S3 would send for the stored object version and calls the deployed
+  handler in-process; the rollout function likewise receives the SQS batch its event source
+  mapping would build (the test disables moto's mapping and polls the queue itself);
+- moto's SSM emits no EventBridge events: the test publishes the "Parameter Store Change" event
+  SSM would emit for the new parameter version;
+- moto's CloudFormation creates buckets with name and encryption only and skips bucket
+  policies: the other bucket properties are applied from the S3 stack template (bucket
+  policies without their TLS-only Deny statements, which moto cannot evaluate);
+- moto's CloudFormation skips Application Auto Scaling, CloudWatch alarms, SQS queue policies
+  and event invoke configs (``test_moto_skips_no_resource_the_story_relies_on``);
+- moto replaces the stack's model on update but does not cascade the replacement to the endpoint
+  config and endpoint as CloudFormation does (``test_moto_does_not_cascade_...``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from config import constants
+from config.naming import DeploymentNaming
+from demo.bucket_definition import AppliedBucket, apply_bucket_definitions
+from demo.cfn_values import resources_of_type
+from demo.deployed_function import Invocation, fetch_deployed_function
+from demo.emulator import BOOTSTRAP_VERSION, ENVIRONMENT, FAKE_CREDENTIALS
+from demo.file_assets import publish_file_assets
+from demo.s3_events import encode_key
+from demo.serving import ServingView, serving_view
+from demo.story import (
+    SAMPLE_MODEL,
+    RolloutDelivery,
+    Upload,
+    deliver_to,
+    function_code_location,
+    roll_out_parameter_change,
+    upload_model,
+)
+
+NAMING = DeploymentNaming()  # the brief's names: no prefix
+BUCKET = NAMING.model_bucket_name(ENVIRONMENT.account, ENVIRONMENT.region)
+PARAMETER = NAMING.model_parameter_name
+# A space in the key: S3 sends it form-encoded ("+"), the handler must register it decoded.
+FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-27 v1{constants.MODEL_ARTIFACT_SUFFIX}"
+SECOND_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-28 v2{constants.MODEL_ARTIFACT_SUFFIX}"
+# Resource types the story needs moto's CloudFormation to create.
+STORY_RESOURCE_TYPES = {
+    "AWS::Events::Rule",
+    "AWS::IAM::Role",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::SageMaker::Model",
+    "AWS::SageMaker::EndpointConfig",
+    "AWS::SageMaker::Endpoint",
+}
+
+
+@dataclass
+class Emulated:
+    clients: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
+    assembly_dir: Path
+    work_dir: Path
+    skipped_types: set[str]
+
+    def __getattr__(self, service: str) -> Any:
+        return self.clients[service]
+
+    def create_stack(self, stack_name: str) -> dict[str, Any]:
+        """Create a stack from its synthesized template as `cdk deploy` would: assets
+        published, no explicit parameter values (the SSM-typed defaults resolve)."""
+        publish_file_assets(self.s3, self.assembly_dir, stack_name, ENVIRONMENT)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.cloudformation.create_stack(
+                StackName=stack_name,
+                TemplateBody=json.dumps(self.templates[stack_name]),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            )
+        self.skipped_types |= {
+            str(w.message).split("parse ")[1].split(" but")[0]
+            for w in caught
+            if "not supported by moto" in str(w.message)
+        }
+        return self.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+
+
+@pytest.fixture(scope="module")
+def emulated(templates, synthesized_app, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        with mock_aws():
+            services = (
+                "cloudformation",
+                "cloudwatch",
+                "events",
+                "lambda",
+                "s3",
+                "sagemaker",
+                "sqs",
+                "ssm",
+            )
+            clients = {s: boto3.client(s, region_name=ENVIRONMENT.region) for s in services}
+            clients["ssm"].put_parameter(
+                Name=constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
+                Value=BOOTSTRAP_VERSION,
+                Type="String",
+            )
+            yield Emulated(
+                clients=clients,
+                templates=templates,
+                assembly_dir=Path(synthesized_app.directory),
+                work_dir=tmp_path_factory.mktemp("functions"),
+                skipped_types=set(),
+            )
+
+
+@dataclass(frozen=True)
+class Storage:
+    stacks: dict[str, dict[str, Any]]
+    applied: list[AppliedBucket]
+    registration_function_arn: str
+
+
+@pytest.fixture(scope="module")
+def storage(emulated):
+    """The Lambda and S3 stacks created, the buckets completed from the S3 stack template."""
+    stacks = {
+        name: emulated.create_stack(name)
+        for name in (NAMING.lambda_stack_name, NAMING.s3_stack_name)
+    }
+    applied = apply_bucket_definitions(
+        emulated.s3, emulated.templates[NAMING.s3_stack_name], ENVIRONMENT, create=False
+    )
+    arn = emulated.clients["lambda"].get_function(FunctionName=NAMING.function_name)
+    return Storage(stacks, applied, arn["Configuration"]["FunctionArn"])
+
+
+def deployed_function(emulated, stack_name: str, function_name: str):
+    bucket, key = function_code_location(emulated.templates[stack_name], function_name, ENVIRONMENT)
+    return fetch_deployed_function(
+        emulated.clients["lambda"], emulated.s3, function_name, bucket, key, emulated.work_dir
+    )
+
+
+@pytest.fixture(scope="module")
+def registration_function(emulated, storage):
+    return deployed_function(emulated, NAMING.lambda_stack_name, NAMING.function_name)
+
+
+@dataclass(frozen=True)
+class Registration:
+    upload: Upload
+    invocations: list[Invocation]
+    parameter: dict[str, Any]
+    provenance: dict[str, Any]  # the Description the handler wrote with this version
+
+
+def register(emulated, registration_function, key: str) -> Registration:
+    upload = upload_model(emulated.s3, BUCKET, key, SAMPLE_MODEL, region=ENVIRONMENT.region)
+    invocations = deliver_to(upload, registration_function, region=ENVIRONMENT.region)
+    parameter = emulated.ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    history = emulated.ssm.get_parameter_history(Name=PARAMETER)["Parameters"]
+    (written,) = [entry for entry in history if entry["Version"] == parameter["Version"]]
+    return Registration(upload, invocations, parameter, json.loads(written["Description"]))
+
+
+@pytest.fixture(scope="module")
+def first_registration(emulated, registration_function):
+    return register(emulated, registration_function, FIRST_KEY)
+
+
+@pytest.fixture(scope="module")
+def first_serving(emulated, first_registration) -> ServingView:
+    emulated.create_stack(NAMING.sagemaker_stack_name)
+    return serving_view(emulated.cloudformation, emulated.sagemaker, NAMING.sagemaker_stack_name)
+
+
+@dataclass(frozen=True)
+class Rollout:
+    registration: Registration
+    delivery: RolloutDelivery
+    serving: ServingView
+    metrics: set[str]
+    queued_after: int
+
+
+@pytest.fixture(scope="module")
+def rollout(emulated, registration_function, first_serving) -> Rollout:
+    registration = register(emulated, registration_function, SECOND_KEY)
+    function = deployed_function(
+        emulated, NAMING.sagemaker_stack_name, NAMING.rollout_function_name
+    )
+    delivery = roll_out_parameter_change(emulated.clients, function, PARAMETER, ENVIRONMENT)
+    serving = serving_view(emulated.cloudformation, emulated.sagemaker, NAMING.sagemaker_stack_name)
+    listed = emulated.cloudwatch.list_metrics(Namespace=constants.ROLLOUT_METRICS_NAMESPACE)
+    metrics = {metric["MetricName"] for metric in listed["Metrics"]}
+    queues = emulated.sqs.list_queues()["QueueUrls"]
+    queued_after = sum(
+        int(
+            emulated.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+        )
+        for url in queues
+    )
+    return Rollout(registration, delivery, serving, metrics, queued_after)
+
+
+def model_url(key: str) -> str:
+    return f"s3://{BUCKET}/{key}"
+
+
+# ---- the bucket, as the S3 stack defines it ---------------------------------------------------
+
+
+def test_the_model_bucket_has_the_properties_the_s3_stack_defines(emulated, storage, templates):
+    template = templates[NAMING.s3_stack_name]
+    (model_bucket,) = [a for a in storage.applied if a.name == BUCKET]
+    defined = resources_of_type(template, "AWS::S3::Bucket")[model_bucket.logical_id]["Properties"]
+    s3 = emulated.s3
+
+    assert (
+        s3.get_bucket_versioning(Bucket=BUCKET)["Status"]
+        == (defined["VersioningConfiguration"]["Status"])
+    )
+    (rule,) = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert (
+        rule["ApplyServerSideEncryptionByDefault"]
+        == (
+            defined["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+                "ServerSideEncryptionByDefault"
+            ]
+        )
+    )
+    assert (
+        s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+        == (defined["PublicAccessBlockConfiguration"])
+    )
+    assert (
+        s3.get_bucket_ownership_controls(Bucket=BUCKET)["OwnershipControls"]["Rules"]
+        == (defined["OwnershipControls"]["Rules"])
+    )
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert [r["ID"] for r in lifecycle] == [
+        r["Id"] for r in defined["LifecycleConfiguration"]["Rules"]
+    ]
+    logging = s3.get_bucket_logging(Bucket=BUCKET)["LoggingEnabled"]
+    assert logging["TargetBucket"] == NAMING.access_log_bucket_name(
+        ENVIRONMENT.account, ENVIRONMENT.region
+    )
+    # The TLS-only statements are the ones moto cannot evaluate (demo/bucket_definition.py).
+    omitted_conditions = {
+        key
+        for statement in model_bucket.omitted_policy_statements
+        for condition in statement["Condition"].values()
+        for key in condition
+    }
+    assert omitted_conditions == {"aws:SecureTransport", "s3:TlsVersion"}
+
+
+def test_the_bucket_notifies_the_registration_function_of_the_lambda_stack(emulated, storage):
+    (configuration,) = emulated.s3.get_bucket_notification_configuration(Bucket=BUCKET)[
+        "LambdaFunctionConfigurations"
+    ]
+    assert configuration["LambdaFunctionArn"] == storage.registration_function_arn
+    assert configuration["Events"] == ["s3:ObjectCreated:*"]
+
+
+# ---- first upload: the notification and the registration ---------------------------------
+
+
+def test_the_notification_describes_the_stored_object_version(emulated, first_registration):
+    upload = first_registration.upload
+    (delivery,) = upload.deliveries
+    (record,) = delivery.event["Records"]
+    stored = emulated.s3.head_object(Bucket=BUCKET, Key=FIRST_KEY)
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["bucket"]["name"] == BUCKET
+    assert record["s3"]["object"]["key"] == encode_key(FIRST_KEY) != FIRST_KEY
+    assert "+" in record["s3"]["object"]["key"]
+    assert record["s3"]["object"]["versionId"] == upload.version_id == stored["VersionId"]
+    assert record["s3"]["object"]["size"] == SAMPLE_MODEL.stat().st_size
+    assert record["s3"]["object"]["eTag"] == stored["ETag"].strip('"')
+
+
+def test_the_registration_function_registers_the_decoded_key(first_registration):
+    (invocation,) = first_registration.invocations
+    assert invocation.result["registeredKey"] == FIRST_KEY
+    assert first_registration.parameter["Value"] == FIRST_KEY
+    assert first_registration.provenance["versionId"] == first_registration.upload.version_id
+    assert first_registration.provenance["bucket"] == BUCKET
+
+
+# ---- the endpoint stack serves the registered model --------------------------------------------
+
+
+def test_the_endpoint_stack_serves_the_registered_model(first_serving):
+    assert first_serving.stack_status == "CREATE_COMPLETE"
+    assert first_serving.stack_model_data_url == model_url(FIRST_KEY)
+    assert first_serving.endpoint_model_name == first_serving.stack_model_name
+    assert first_serving.endpoint_model_data_url == model_url(FIRST_KEY)
+
+
+# ---- second upload: registration, parameter change, rollout -------------------------------
+
+
+def test_a_second_upload_is_registered_as_a_new_parameter_version(rollout, first_registration):
+    assert rollout.registration.parameter["Value"] == SECOND_KEY
+    assert rollout.registration.parameter["Version"] == first_registration.parameter["Version"] + 1
+    (delivered,) = rollout.delivery.delivered
+    assert delivered["detail-type"] == "Parameter Store Change"
+    assert delivered["detail"]["name"] == PARAMETER
+    assert delivered["detail"]["operation"] == "Update"
+
+
+def test_the_rollout_updates_the_stack_to_the_new_model(rollout, first_serving):
+    invocation = rollout.delivery.invocation
+    assert invocation.result == {"batchItemFailures": []}
+    assert rollout.delivery.settled == 1
+    assert rollout.queued_after == 0  # nothing left for a retry, nothing dead-lettered
+    logged = [json.loads(line)["event"] for line in invocation.log_lines]
+    assert logged == ["rollout_requested", "rollout_started"]
+    assert {"RolloutRequested", "RolloutStarted"} <= rollout.metrics
+    assert rollout.serving.stack_status == "UPDATE_COMPLETE"
+    assert rollout.serving.stack_model_data_url == model_url(SECOND_KEY)
+    assert rollout.serving.stack_model_name != first_serving.stack_model_name
+
+
+def test_moto_does_not_cascade_the_model_replacement_to_the_endpoint(rollout, first_serving):
+    """Real CloudFormation replaces the endpoint config (every property is create-only) and
+    updates the endpoint to it (blue/green), so the endpoint then serves the new model. moto
+    keeps the endpoint on the first endpoint config. If this starts failing, moto learned to
+    cascade: assert the endpoint serves SECOND_KEY and update docs/demo.md."""
+    assert rollout.serving.endpoint_config_name == first_serving.endpoint_config_name
+    assert rollout.serving.endpoint_model_name == first_serving.stack_model_name
+
+
+def test_moto_skips_no_resource_the_story_relies_on(emulated, rollout):
+    assert emulated.skipped_types, "moto skipped nothing: update docs/demo.md"
+    assert not emulated.skipped_types & STORY_RESOURCE_TYPES
