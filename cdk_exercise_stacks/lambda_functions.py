@@ -1,4 +1,5 @@
-"""LambdaStack: the function that registers an uploaded model's key in SSM Parameter Store."""
+"""LambdaStack: the function that registers an uploaded model's key in SSM Parameter Store, and
+the operations topic every alarm of the pipeline publishes to."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
+from cdk_exercise_stacks.constructs.operations_alerts import OperationsAlerts
 from cdk_exercise_stacks.constructs.registration_function import RegistrationFunction
 from cdk_exercise_stacks.deployment_naming import naming_for
 from config import constants
@@ -17,7 +19,8 @@ LAMBDA_ASSET_PATH = REPO_ROOT / constants.LAMBDA_ASSET_DIR
 
 
 class LambdaStack(Stack):
-    """Deploys first: the S3 stack's notification invokes ``lambda_function``."""
+    """Deploys first: the S3 stack's notification invokes ``lambda_function``, and the
+    SageMaker stack's alarms publish to ``alerts_topic``."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         naming = naming_for(scope)
@@ -25,8 +28,19 @@ class LambdaStack(Stack):
         kwargs.setdefault("description", "Model registration: S3 upload -> SSM parameter")
         super().__init__(scope, construct_id, **kwargs)
 
+        # The first stack to deploy owns the topic; the others derive its ARN (ADR-0049).
+        self.alerts_topic_name = naming.resource_name(constants.OPERATIONS_TOPIC_NAME)
+        alerts = OperationsAlerts(self, "OperationsAlerts", topic_name=self.alerts_topic_name)
+        self.alerts_topic = alerts.topic
+        self.operations_key = alerts.key
+
         registration = RegistrationFunction(
-            self, "ModelRegistration", naming=naming, asset_path=LAMBDA_ASSET_PATH
+            self,
+            "ModelRegistration",
+            naming=naming,
+            asset_path=LAMBDA_ASSET_PATH,
+            log_encryption_key=alerts.key,
+            alarm_actions=alerts.alarm_actions,
         )
         self.lambda_function = registration.function
         # Plain strings (no tokens): other stacks derive ARNs from them instead of importing

@@ -13,6 +13,7 @@ from cdk_exercise_stacks.constructs.cpu_autoscaling import CpuAutoscaling
 from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
 from cdk_exercise_stacks.constructs.model_image import ModelImage
 from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
+from cdk_exercise_stacks.constructs.operations_alerts import operations_alarm_actions
 from cdk_exercise_stacks.constructs.serving_endpoint import ServingEndpoint
 from cdk_exercise_stacks.deployment_naming import naming_for
 from cdk_exercise_stacks.tagging import tags_from_argument
@@ -86,6 +87,14 @@ class SentimentEndpointStack(Stack):
         self.scalable_target = autoscaling.scalable_target
         self.scaling_policy = autoscaling.scaling_policy
 
+        # Every alarm publishes to the operations topic of the Lambda stack, addressed by its
+        # derived name (ADR-0036, ADR-0049).
+        alarm_actions = operations_alarm_actions(
+            self,
+            "OperationsAlerts",
+            topic_name=naming.resource_name(constants.OPERATIONS_TOPIC_NAME),
+        )
+
         # A new model reaches the endpoint blue/green, with automatic rollback on alarms,
         # keeping the autoscaled instance count (ADR-0053, ADR-0054).
         self.deployment = EndpointDeployment(
@@ -96,6 +105,7 @@ class SentimentEndpointStack(Stack):
             variant_name=self.variant_name,
             initial_instance_count=constants.SAGEMAKER_INITIAL_INSTANCE_COUNT,
             min_instance_count=constants.AUTOSCALING_MIN_CAPACITY,
+            alarm_actions=alarm_actions,
         )
         # A change of the registered model updates this stack through CloudFormation, which
         # stays the only owner of model, config and endpoint (ADR-0050).
@@ -104,6 +114,7 @@ class SentimentEndpointStack(Stack):
             "Rollout",
             parameter_name=self.model_parameter_name,
             function_name=naming.rollout_function_name,
+            alarm_actions=alarm_actions,
         )
 
         for key, value in self.tags_applied.items():

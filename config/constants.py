@@ -34,6 +34,10 @@ LAMBDA_ASSET_DIR = "lambda"
 REGISTRATION_FAILURE_QUEUE_RETENTION_DAYS = 14
 REGISTRATION_FAILURE_ALARM_THRESHOLD = 1
 REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS = 300
+# Every alarm of the pipeline publishes to this SNS topic (owned by the Lambda stack, which
+# deploys first); operators subscribe to it. Encrypted with a customer-managed key (ADR-0049).
+OPERATIONS_TOPIC_NAME = "model-pipeline-alerts"
+OPERATIONS_KEY_PENDING_WINDOW_DAYS = 30
 
 # The one parameter that says which model the endpoint serves. The brief typed two different
 # names (the Lambda's env var and the endpoint's SSM_PARAMETER_MODEL) and the Lambda's one was
@@ -99,6 +103,23 @@ SAGEMAKER_ENDPOINT_NAME = "sagemaker-endpoint"
 SAGEMAKER_VARIANT_NAME = "AllTraffic"
 SAGEMAKER_INITIAL_INSTANCE_COUNT = 1
 SAGEMAKER_INSTANCE_TYPE = "ml.g4dn.xlarge"
+# Instance families with local NVMe instance storage: SageMaker rejects a volume KMS key on them
+# (the storage is encrypted by a hardware module on the instance). Source: SageMaker API
+# reference, CreateEndpointConfig KmsKeyId; EC2 instance store volumes. ADR-0048.
+SAGEMAKER_INSTANCE_STORAGE_FAMILIES = (
+    "ml.c5d",
+    "ml.g4dn",
+    "ml.g5",
+    "ml.g6",
+    "ml.g6e",
+    "ml.m5d",
+    "ml.p3dn",
+    "ml.p4d",
+    "ml.p4de",
+    "ml.p5",
+    "ml.r5d",
+    "ml.trn1",
+)
 # Where a SageMaker endpoint writes its container logs and instance metrics (CPUUtilization).
 SAGEMAKER_ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
 SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"

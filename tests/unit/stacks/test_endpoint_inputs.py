@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from stack_template_queries import render_join, the_resource
+from stack_template_queries import (
+    model_execution_role,
+    render_join,
+    statement_with_action,
+    statements_attached_to,
+    the_resource,
+)
 
 from cdk_exercise_stacks.constructs.cpu_autoscaling import vcpus_of
 from cdk_exercise_stacks.constructs.model_image import ImageReference, parse_image_reference
@@ -105,12 +111,8 @@ def test_full_uri_is_used_verbatim_and_pinned_to_its_region(full_uri_stack):
     assert "Mappings" not in template
     rule = next(r for name, r in template["Rules"].items() if name.startswith("ModelImage"))
     assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-west-2"]}
-    _, policy = the_resource(template, "AWS::IAM::Policy")
-    pull = next(
-        s
-        for s in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "ecr:BatchGetImage" in s["Action"]
-    )
+    role_id, _ = model_execution_role(template)
+    pull = statement_with_action(statements_attached_to(template, role_id), "ecr:BatchGetImage")
     assert render_join(pull["Resource"]) == (
         "arn:${Ref:AWS::Partition}:ecr:us-west-2:763104351884:repository/pytorch-inference"
     )

@@ -3,7 +3,9 @@
 Brief expectations adapted here (each with its ADR): runtime python3.13 instead of python3.10
 (ADR-0022); no AWSLambdaBasicExecutionRole and one scoped statement per purpose instead of one
 statement on "*" (ADR-0031); an environment holding the fully qualified parameter name
-(ADR-0020) plus the metrics namespace.
+(ADR-0020) plus the metrics namespace. Compliance fixes (ADR-0049): one customer-managed policy
+instead of an inline one, a KMS-encrypted log group, and the operations topic as the failure
+alarm's action.
 """
 
 from __future__ import annotations
@@ -116,6 +118,88 @@ def test_function_logs_to_its_own_log_group_with_retention(template, function):
     assert log_group["DeletionPolicy"] == "Retain"
 
 
+def test_log_group_is_encrypted_with_the_retained_rotated_operations_key(template):
+    key_id, key = the_resource(template, "AWS::KMS::Key")
+    log_group = properties(template, "AWS::Logs::LogGroup")
+    assert log_group["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # retained: the retained log group's data stays readable after the stack is deleted
+    assert key["DeletionPolicy"] == "Retain"
+    logs = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "EncryptLogGroupsOfThisAccount"
+    ]
+    assert len(logs) == 1
+    assert render_join(logs[0]["Principal"]["Service"]) == "logs.${Ref:AWS::Region}.amazonaws.com"
+    context = logs[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert render_join(context) == (
+        "arn:${Ref:AWS::Partition}:logs:${Ref:AWS::Region}:${Ref:AWS::AccountId}:log-group:*"
+    )
+
+
+def test_failure_alarm_publishes_to_the_encrypted_tls_only_operations_topic(template):
+    key_id, key = the_resource(template, "AWS::KMS::Key")
+    topic_id, topic = the_resource(template, "AWS::SNS::Topic")
+    assert topic["Properties"]["TopicName"] == constants.OPERATIONS_TOPIC_NAME
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    alarm = properties(template, "AWS::CloudWatch::Alarm")
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+    policy = properties(template, "AWS::SNS::TopicPolicy")
+    assert policy["Topics"] == [{"Ref": topic_id}]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+    alarms_of_this_account = {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": ANY_ALARM_OF_THIS_ACCOUNT},
+    }
+    (publish,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Action"] == "sns:Publish"
+    assert _rendered(publish["Condition"]) == alarms_of_this_account
+    # CloudWatch cannot publish to a KMS-encrypted topic without using its key
+    (key_use,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert set(as_list(key_use["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert _rendered(key_use["Condition"]) == alarms_of_this_account
+
+
+ANY_ALARM_OF_THIS_ACCOUNT = (
+    "arn:${Ref:AWS::Partition}:cloudwatch:${Ref:AWS::Region}:${Ref:AWS::AccountId}:alarm:*"
+)
+
+
+def _rendered(condition: dict) -> dict:
+    """A condition block with its Fn::Join values rendered readably."""
+    return {
+        operator: {
+            key: value if isinstance(value, dict) and "Ref" in value else render_join(value)
+            for key, value in entries.items()
+        }
+        for operator, entries in condition.items()
+    }
+
+
+def test_role_permissions_are_one_customer_managed_policy_the_function_waits_for(template):
+    # ADR-0049: HIPAA/NIST IAMNoInlinePolicy. CDK's own grants (destination, log group) would
+    # add an inline policy; the function gets its role read-only.
+    role_id, role = the_resource(template, "AWS::IAM::Role")
+    assert "Policies" not in role["Properties"]
+    assert resources_of_type(template, "AWS::IAM::Policy") == {}
+    policy_id, policy = the_resource(template, "AWS::IAM::ManagedPolicy")
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    for resource_type in ("AWS::Lambda::Function", "AWS::Lambda::EventInvokeConfig"):
+        (resource,) = resources_of_type(template, resource_type).values()
+        assert policy_id in as_list(resource.get("DependsOn", [])), resource_type
+
+
 def test_role_has_no_managed_policy(template):
     # Adapted brief expectation (ADR-0031): the brief's test wanted AWSLambdaBasicExecutionRole,
     # which may write to every log group of the account.
@@ -167,8 +251,6 @@ def test_role_grants_nothing_beyond_what_the_handler_uses(template, role_stateme
         "logs:PutLogEvents",
         # the on-failure destination, used by the Lambda service with the function's role
         "sqs:SendMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
     }
     sqs = statement_with_action(role_statements, "sqs:SendMessage")
     assert sqs["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}

@@ -8,6 +8,8 @@ AES256 encryption is asserted as the brief wrote it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from stack_template_queries import (
     as_list,
@@ -124,10 +126,14 @@ def test_model_bucket_logs_to_the_log_bucket(template, model_bucket, log_bucket)
     assert allow[0]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert allow[0]["Action"] == "s3:PutObject"
     assert render_join(allow[0]["Resource"]).endswith(f"/{constants.ACCESS_LOGS_PREFIX}*")
-    assert allow[0]["Condition"] == {
-        "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [model_id, "Arn"]}},
-        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-    }
+    condition = allow[0]["Condition"]
+    assert condition["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    # The model bucket's ARN from its derived name: no reference to the bucket resource, which
+    # checkov's graph would read as the model bucket having this policy (ADR-0049).
+    assert set(condition) == {"ArnLike", "StringEquals"}
+    source_arn = condition["ArnLike"]["aws:SourceArn"]
+    assert render_join(source_arn) == f"arn:${{Ref:AWS::Partition}}:s3:::{MODEL_BUCKET_NAME}"
+    assert model_id not in json.dumps(policy)
 
 
 def test_replaced_models_and_old_logs_expire(model_bucket, log_bucket):

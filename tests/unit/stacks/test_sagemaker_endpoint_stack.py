@@ -124,8 +124,31 @@ def test_registry_mapping_has_every_exception_and_the_default_elsewhere(template
 
 
 def test_model_waits_for_its_roles_policy(template, model):
-    policy_ids = set(resources_of_type(template, "AWS::IAM::Policy"))
-    assert policy_ids & set(as_list(model[1].get("DependsOn", [])))
+    role_id, _ = model_execution_role(template)
+    policy_ids = {
+        logical_id
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    }
+    assert len(policy_ids) == 1
+    assert policy_ids <= set(as_list(model[1].get("DependsOn", [])))
+
+
+def test_execution_role_permissions_are_one_customer_managed_policy(template):
+    # ADR-0049: HIPAA/NIST IAMNoInlinePolicy; a grant to the role would add an inline policy.
+    role_id, role = model_execution_role(template)
+    assert "Policies" not in role["Properties"]
+    inline = [
+        logical_id
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+    ]
+    assert inline == []
+
+
+def test_model_runs_network_isolated(model):
+    # ADR-0049: the container gets weights and code from the archive and needs no network.
+    assert model[1]["Properties"]["EnableNetworkIsolation"] is True
 
 
 def test_one_variant_all_traffic_on_the_configured_instance(model, endpoint_config):
@@ -253,6 +276,16 @@ def test_endpoint_updates_are_blue_green_with_rollback_and_keep_capacity(templat
     alarm_ids = {alarm["AlarmName"]["Ref"] for alarm in alarms}
     metrics = {template["Resources"][a]["Properties"]["MetricName"] for a in alarm_ids}
     assert metrics == {"Invocation5XXErrors", "ModelLatency"}
+
+
+def test_every_alarm_publishes_to_the_operations_topic_of_the_lambda_stack(template):
+    # ADR-0049: the topic's ARN is derived from its name, not imported (ADR-0036).
+    topic_arn = "arn:" + PARTITION_REGION_ACCOUNT % "sns" + f":{constants.OPERATIONS_TOPIC_NAME}"
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 7  # two rollback alarms, five rollout alarms
+    for logical_id, alarm in alarms.items():
+        actions = [render_join(a) for a in alarm["Properties"].get("AlarmActions", [])]
+        assert actions == [topic_arn], logical_id
 
 
 def test_a_registered_model_change_triggers_the_rollout_of_this_stack(template):
