@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Composition root: the brief's three stacks, in the brief's order."""
+"""Composition root: the brief's three stacks, in the brief's order, and the compliance packs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from cdk_exercise_stacks.lambda_functions import LambdaStack
 from cdk_exercise_stacks.s3 import S3Stack
 from cdk_exercise_stacks.sagemaker_endpoints import SentimentEndpointStack
 from config import constants
+from policies.nag import apply_compliance_packs
 
 
 def build_app(app: cdk.App) -> cdk.App:
-    """Add the three stacks to ``app`` and return it (tests synthesize it in-process)."""
+    """Add the three stacks and the compliance packs to ``app`` and return it (tests synthesize
+    it in-process)."""
     lambda_stack = LambdaStack(app, constants.LAMBDA_STACK_NAME)
     S3Stack(app, constants.S3_STACK_NAME, lambda_stack=lambda_stack)
     SentimentEndpointStack(
@@ -23,6 +25,8 @@ def build_app(app: cdk.App) -> cdk.App:
         model_instance=constants.SAGEMAKER_INSTANCE_TYPE,
         tags={"key": "key", "value": "value"},
     )
+    # Every synthesis runs every pack; an unacknowledged finding fails it (ADR-0040, ADR-0041).
+    apply_compliance_packs(app)
     return app
 
 
