@@ -130,6 +130,9 @@ def run_gate(
     checkov: Path = DEFAULT_CHECKOV,
     checks_dir: Path = DEFAULT_CHECKS_DIR,
 ) -> int:
+    # checkov runs in a temporary working directory: every path it gets must be absolute.
+    cdk_out, reports = cdk_out.resolve(), reports.resolve()
+    checkov, checks_dir = checkov.absolute(), checks_dir.resolve()
     templates = templates_in(cdk_out)
     if not templates:
         print(f"checkov gate: no *.template.json in {cdk_out}; synthesize first", file=sys.stderr)
