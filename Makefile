@@ -77,5 +77,30 @@ bench: setup ## measure synth, test layers, setup, handler import, AWS calls (do
 demo: setup ## rehearse upload -> registration -> endpoint -> rollout on moto_server with the real CDK CLI (docs/demo.md)
 	$(PY) -m demo
 
+# `make deploy` / `make destroy` act on the AWS account of your credentials (real cost).
+# DEPLOYMENT_PREFIX=x deploys a separate, prefixed copy (ADR-0035). IAM and security-group
+# changes wait for a human (a terminal) unless CDK_APPROVAL=never; destroy asks unless FORCE=1.
+DEPLOYMENT_PREFIX ?=
+CDK_APPROVAL ?= broadening
+CDK_CONTEXT := $(if $(DEPLOYMENT_PREFIX),-c deployment_prefix=$(DEPLOYMENT_PREFIX),)
+# Unlike synthesis, these need credentials, which on EC2 come from the instance metadata.
+deploy destroy: export AWS_EC2_METADATA_DISABLED := false
+# Exit 0 if the model parameter exists, 3 if not (any other status: the check itself failed).
+MODEL_REGISTERED := $(PY) -c "import sys, boto3; from config.naming import DeploymentNaming; \
+	name = DeploymentNaming('$(DEPLOYMENT_PREFIX)').model_parameter_name; \
+	sys.exit(0 if boto3.client('ssm').get_parameters(Names=[name])['Parameters'] else 3)"
+
+deploy: $(VENV)/.stamp node_modules/.stamp ## deploy to your AWS account in ADR-0032's order: lambda, s3, then the endpoint once a model is registered
+	$(CDK) deploy lambda-stack s3-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL)
+	@status=0; $(MODEL_REGISTERED) || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+	  $(CDK) deploy sagemaker-endpoint-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL); \
+	elif [ $$status -eq 3 ]; then \
+	  echo "No model registered yet: upload a <name>.tar.gz under models/ in the model bucket, then run make deploy again (ADR-0032)."; \
+	else exit $$status; fi
+
+destroy: $(VENV)/.stamp node_modules/.stamp ## destroy the three stacks (asks first); buckets, model parameter and logs are retained (ADR-0028, ADR-0032)
+	$(CDK) destroy sagemaker-endpoint-stack s3-stack lambda-stack $(CDK_CONTEXT) $(if $(FORCE),--force,)
+
 clean: ## remove build output (keeps the virtualenvs)
 	rm -rf cdk.out $(REPORTS) .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,457 @@
+"""Remove everything one prefixed deployment of the pipeline left in an AWS account.
+
+    python -m tests.integration.aws.teardown --prefix it3f9a2c            # show the plan
+    python -m tests.integration.aws.teardown --prefix it3f9a2c --yes      # delete it
+
+The opt-in AWS tests call ``teardown`` in a finalizer; an operator runs the command above to
+clean up after a run that was interrupted. Only resources of that one prefix are touched, each
+selected by an exact derived name (config/naming.py) or by a tag that names one of the prefix's
+stacks; the unprefixed deployment (the brief's names) is refused outright (ADR-0068).
+
+Order: the stacks in reverse deploy order (endpoint stack first, which also removes the rollout
+rule that could start another update); then what the stacks leave behind or could not delete:
+the endpoint and its scalable target, endpoint configs and models tagged with a stack of the
+prefix, the retained buckets (every object version and delete marker first), the model
+parameter (written by the registration function, owned by no stack) and the retained log
+groups. A failure is reported and the rest still runs; the command exits 1 if anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from config import constants
+from config.naming import DeploymentNaming
+
+# Stack-level tag the AWS tests deploy with (`cdk deploy --tags`); CloudFormation propagates it
+# to every resource that supports tags. CloudFormation also tags resources with the stack name.
+DEPLOYMENT_TAG_KEY = "pipeline-deployment-prefix"
+STACK_NAME_TAG_KEY = "aws:cloudformation:stack-name"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+STACK_POLL_SECONDS = 15
+STACK_TIMEOUT_SECONDS = 90 * 60
+ENDPOINT_TIMEOUT_SECONDS = 30 * 60
+BUCKET_DELETE_ATTEMPTS = 5
+
+Log = Callable[[str], None]
+
+
+class UnsafePrefixError(ValueError):
+    """The prefix would select the unprefixed deployment, or is not a valid prefix."""
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    cloudformation: Any
+    sagemaker: Any
+    autoscaling: Any
+    s3: Any
+    ssm: Any
+    logs: Any
+
+    @classmethod
+    def create(cls, session: Any, region: str | None = None) -> AwsClients:
+        def client(name: str) -> Any:
+            return session.client(name, region_name=region)
+
+        return cls(
+            cloudformation=client("cloudformation"),
+            sagemaker=client("sagemaker"),
+            autoscaling=client("application-autoscaling"),
+            s3=client("s3"),
+            ssm=client("ssm"),
+            logs=client("logs"),
+        )
+
+
+@dataclass
+class TeardownPlan:
+    """What exists now of one prefixed deployment, in deletion order."""
+
+    prefix: str
+    stacks: list[str] = field(default_factory=list)
+    endpoints: list[str] = field(default_factory=list)
+    scalable_targets: list[str] = field(default_factory=list)
+    endpoint_configs: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    parameters: list[str] = field(default_factory=list)
+    log_groups: list[str] = field(default_factory=list)
+
+    KINDS = (
+        "stacks",
+        "endpoints",
+        "scalable_targets",
+        "endpoint_configs",
+        "models",
+        "buckets",
+        "parameters",
+        "log_groups",
+    )
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, kind) for kind in self.KINDS)
+
+    def describe(self) -> list[str]:
+        return [
+            f"{kind}: {', '.join(getattr(self, kind))}"
+            for kind in self.KINDS
+            if getattr(self, kind)
+        ] or [f"nothing of deployment {self.prefix!r} exists"]
+
+
+def naming_for_teardown(prefix: str) -> DeploymentNaming:
+    if not prefix:
+        raise UnsafePrefixError(
+            "refusing to tear down the unprefixed deployment (the brief's names): give the "
+            "prefix of a test deployment"
+        )
+    try:
+        return DeploymentNaming(prefix)
+    except ValueError as error:
+        raise UnsafePrefixError(str(error)) from error
+
+
+def stack_names(naming: DeploymentNaming) -> list[str]:
+    """The prefix's stacks in reverse deploy order (ADR-0032)."""
+    return [naming.sagemaker_stack_name, naming.s3_stack_name, naming.lambda_stack_name]
+
+
+def plan_teardown(clients: AwsClients, prefix: str, account: str, region: str) -> TeardownPlan:
+    """Select (read-only) every resource of deployment ``prefix`` that exists now."""
+    naming = naming_for_teardown(prefix)
+    plan = TeardownPlan(prefix)
+    plan.stacks = [name for name in stack_names(naming) if _live_stack(clients, name)]
+    _plan_leftovers(clients, naming, account, region, plan)
+    return plan
+
+
+def _plan_leftovers(
+    clients: AwsClients, naming: DeploymentNaming, account: str, region: str, plan: TeardownPlan
+) -> None:
+    if _endpoint_exists(clients, naming.endpoint_name):
+        plan.endpoints = [naming.endpoint_name]
+    target = _scalable_target_id(naming)
+    found = clients.autoscaling.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=[target]
+    )["ScalableTargets"]
+    plan.scalable_targets = [t["ResourceId"] for t in found if t["ResourceId"] == target]
+    owners = set(stack_names(naming))
+    plan.endpoint_configs = _tagged(
+        clients.sagemaker,
+        "list_endpoint_configs",
+        "EndpointConfigs",
+        "EndpointConfig",
+        naming.prefix,
+        owners,
+    )
+    plan.models = _tagged(
+        clients.sagemaker, "list_models", "Models", "Model", naming.prefix, owners
+    )
+    buckets = [
+        naming.model_bucket_name(account, region),
+        naming.access_log_bucket_name(account, region),
+    ]
+    plan.buckets = [name for name in buckets if _bucket_exists(clients.s3, name)]
+    parameter = naming.model_parameter_name
+    found_parameters = clients.ssm.get_parameters(Names=[parameter])["Parameters"]
+    plan.parameters = [p["Name"] for p in found_parameters if p["Name"] == parameter]
+    plan.log_groups = _log_groups(clients.logs, naming)
+
+
+def execute_teardown(
+    clients: AwsClients,
+    plan: TeardownPlan,
+    account: str,
+    region: str,
+    *,
+    log: Log = print,
+    poll_seconds: float = STACK_POLL_SECONDS,
+) -> list[str]:
+    """Delete what ``plan`` lists, stacks first; returns the problems (empty: all gone)."""
+    naming = naming_for_teardown(plan.prefix)
+    problems: list[str] = []
+    for stack in plan.stacks:
+        _attempt(
+            problems, log, f"delete stack {stack}", _delete_stack, clients, stack, poll_seconds
+        )
+    # What the stacks left (retained by design, or a stack that failed to delete).
+    leftovers = TeardownPlan(plan.prefix)
+    _plan_leftovers(clients, naming, account, region, leftovers)
+    for target in leftovers.scalable_targets:
+        _attempt(
+            problems,
+            log,
+            f"deregister scalable target {target}",
+            clients.autoscaling.deregister_scalable_target,
+            ServiceNamespace="sagemaker",
+            ResourceId=target,
+            ScalableDimension=SCALABLE_DIMENSION,
+        )
+    for endpoint in leftovers.endpoints:
+        _attempt(
+            problems,
+            log,
+            f"delete endpoint {endpoint}",
+            _delete_endpoint,
+            clients,
+            endpoint,
+            poll_seconds,
+        )
+    for config in leftovers.endpoint_configs:
+        _attempt(
+            problems,
+            log,
+            f"delete endpoint config {config}",
+            clients.sagemaker.delete_endpoint_config,
+            EndpointConfigName=config,
+        )
+    for model in leftovers.models:
+        _attempt(
+            problems, log, f"delete model {model}", clients.sagemaker.delete_model, ModelName=model
+        )
+    for bucket in leftovers.buckets:  # the model bucket first: it stops writing access logs
+        _attempt(
+            problems,
+            log,
+            f"empty and delete bucket {bucket}",
+            _delete_bucket,
+            clients.s3,
+            bucket,
+            poll_seconds,
+        )
+    for parameter in leftovers.parameters:
+        _attempt(
+            problems,
+            log,
+            f"delete parameter {parameter}",
+            clients.ssm.delete_parameter,
+            Name=parameter,
+        )
+    for group in leftovers.log_groups:
+        _attempt(
+            problems,
+            log,
+            f"delete log group {group}",
+            clients.logs.delete_log_group,
+            logGroupName=group,
+        )
+    return problems
+
+
+def teardown(
+    session: Any, prefix: str, region: str | None = None, *, log: Log = print
+) -> tuple[TeardownPlan, list[str]]:
+    """Plan and execute the teardown of ``prefix`` in the session's account."""
+    region = region or session.region_name
+    clients = AwsClients.create(session, region)
+    account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+    plan = plan_teardown(clients, prefix, account, region)
+    for line in plan.describe():
+        log(f"teardown {prefix}: {line}")
+    return plan, execute_teardown(clients, plan, account, region, log=log)
+
+
+# ---- selection helpers --------------------------------------------------------------------
+
+
+def _live_stack(clients: AwsClients, name: str) -> bool:
+    try:
+        stacks = clients.cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except clients.cloudformation.exceptions.ClientError as error:
+        details = error.response.get("Error", {})
+        if details.get("Code") == "ValidationError" and "does not exist" in str(
+            details.get("Message", "")
+        ):
+            return False
+        raise
+    return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+
+
+def _endpoint_exists(clients: AwsClients, name: str) -> bool:
+    try:
+        clients.sagemaker.describe_endpoint(EndpointName=name)
+    except clients.sagemaker.exceptions.ClientError as error:
+        details = error.response.get("Error", {})
+        if details.get("Code") == "ValidationException" and "Could not find" in str(
+            details.get("Message", "")
+        ):
+            return False
+        raise
+    return True
+
+
+def _scalable_target_id(naming: DeploymentNaming) -> str:
+    return f"endpoint/{naming.endpoint_name}/variant/{constants.SAGEMAKER_VARIANT_NAME}"
+
+
+def _tagged(
+    sagemaker: Any, operation: str, list_key: str, kind: str, prefix: str, owners: set[str]
+) -> list[str]:
+    """Names of SageMaker resources tagged with one of ``owners`` (stack-name tag) or with
+    this deployment's prefix tag."""
+    selected = []
+    for page in sagemaker.get_paginator(operation).paginate():
+        for item in page[list_key]:
+            tags = {
+                tag["Key"]: tag["Value"]
+                for tag in sagemaker.list_tags(ResourceArn=item[f"{kind}Arn"])["Tags"]
+            }
+            if tags.get(STACK_NAME_TAG_KEY) in owners or tags.get(DEPLOYMENT_TAG_KEY) == prefix:
+                selected.append(item[f"{kind}Name"])
+    return sorted(selected)
+
+
+def _bucket_exists(s3: Any, name: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=name)
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket", "NotFound"}:
+            return False
+        raise
+    return True
+
+
+def _log_groups(logs: Any, naming: DeploymentNaming) -> list[str]:
+    """Retained log groups: CloudFormation names them ``<stack>-<logical id>-<suffix>``;
+    SageMaker writes the endpoint's under its exact name."""
+    prefixes = [f"{stack}-" for stack in stack_names(naming)]
+    endpoint_group = f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{naming.endpoint_name}"
+    found = []
+    for group_prefix in [*prefixes, endpoint_group]:
+        paginator = logs.get_paginator("describe_log_groups")
+        for page in paginator.paginate(logGroupNamePrefix=group_prefix):
+            for group in page["logGroups"]:
+                name = group["logGroupName"]
+                if name.startswith(tuple(prefixes)) or name == endpoint_group:
+                    found.append(name)
+    return sorted(set(found))
+
+
+# ---- deletion helpers -----------------------------------------------------------------------
+
+
+def _attempt(problems: list[str], log: Log, what: str, action: Callable, *args, **kwargs) -> None:
+    log(f"teardown: {what}")
+    try:
+        action(*args, **kwargs)
+    except Exception as error:  # every failure is reported; the rest still runs
+        problems.append(f"{what}: {type(error).__name__}: {error}")
+        log(f"teardown: FAILED {what}: {error}")
+
+
+def _delete_stack(clients: AwsClients, name: str, poll_seconds: float) -> None:
+    cloudformation = clients.cloudformation
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    stack_id = stack["StackId"]
+    # A stack in the middle of an update (a rollout) cannot be deleted: let it settle first.
+    status = _wait_for_stack(cloudformation, stack_id, poll_seconds, settled=True)
+    if status != "DELETE_COMPLETE":
+        cloudformation.delete_stack(StackName=stack_id)
+        status = _wait_for_stack(cloudformation, stack_id, poll_seconds, settled=True)
+    if status != "DELETE_COMPLETE":
+        reason = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0].get(
+            "StackStatusReason", ""
+        )
+        raise RuntimeError(f"stack {name} ended in {status}: {reason}")
+
+
+def _wait_for_stack(cloudformation: Any, stack_id: str, poll_seconds: float, settled: bool) -> str:
+    deadline = time.monotonic() + STACK_TIMEOUT_SECONDS
+    while True:
+        status = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        if not status.endswith("_IN_PROGRESS") or not settled:
+            return status
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"stack {stack_id} still {status}")
+        time.sleep(poll_seconds)
+
+
+def _delete_endpoint(clients: AwsClients, name: str, poll_seconds: float) -> None:
+    clients.sagemaker.delete_endpoint(EndpointName=name)
+    deadline = time.monotonic() + ENDPOINT_TIMEOUT_SECONDS
+    while _endpoint_exists(clients, name):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"endpoint {name} still exists")
+        time.sleep(poll_seconds)
+
+
+def _delete_bucket(s3: Any, name: str, poll_seconds: float) -> None:
+    # Stop server access logging into the log bucket before both are emptied.
+    s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={})
+    for attempt in range(1, BUCKET_DELETE_ATTEMPTS + 1):
+        _delete_every_version(s3, name)
+        try:
+            s3.delete_bucket(Bucket=name)
+            return
+        except s3.exceptions.ClientError as error:
+            # Access logs already in flight may land after the bucket was emptied.
+            if error.response.get("Error", {}).get("Code") != "BucketNotEmpty":
+                raise
+            if attempt == BUCKET_DELETE_ATTEMPTS:
+                raise
+            time.sleep(poll_seconds)
+
+
+def _delete_every_version(s3: Any, name: str) -> None:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        entries = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        ]
+        for batch in _chunks(entries, 1000):
+            response = s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
+            errors = response.get("Errors")
+            if errors:
+                raise RuntimeError(f"{len(errors)} object versions not deleted: {errors[:3]}")
+
+
+def _chunks(items: list[dict[str, str]], size: int) -> Iterable[list[dict[str, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---- command line ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.integration.aws.teardown",
+        description="Delete every resource of one prefixed (test) deployment of the pipeline.",
+    )
+    parser.add_argument("--prefix", required=True, help="the deployment_prefix of the run")
+    parser.add_argument("--region", help="default: the AWS configuration's region")
+    parser.add_argument("--yes", action="store_true", help="delete (default: only show the plan)")
+    args = parser.parse_args(argv)
+
+    import boto3
+
+    try:
+        naming_for_teardown(args.prefix)
+    except UnsafePrefixError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
+    if not args.yes:
+        region = args.region or session.region_name
+        clients = AwsClients.create(session, region)
+        account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+        plan = plan_teardown(clients, args.prefix, account, region)
+        for line in plan.describe():
+            print(line)
+        print("(nothing deleted: add --yes to delete)")
+        return 0
+    _, problems = teardown(session, args.prefix, args.region)
+    for problem in problems:
+        print(f"not deleted: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
