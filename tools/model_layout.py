@@ -17,6 +17,8 @@ the handlers. Hence the rules below (ADR 0062 gives the reasoning for each):
   ``sentencepiece.bpe.model``, ``tokenizer.model``). ``tokenizer_config.json``,
   ``special_tokens_map.json`` and ``added_tokens.json`` are optional, JSON objects if present.
 - ``code/`` is optional; if it exists, ``code/inference.py`` must exist and compile.
+  ``code/requirements.txt`` is refused: the endpoint has no network (ADR-0049), so its
+  packages must be vendored into ``code/``.
   ``inference.py`` or ``requirements.txt`` at the root is an error: the toolkit ignores them.
 
 Every problem is reported, not just the first, each naming the file concerned.
@@ -52,6 +54,10 @@ CODE_DIR = "code"
 INFERENCE_SCRIPT = "code/inference.py"
 # Files the toolkit reads only from code/: at the root they would be silently ignored.
 CODE_ONLY_FILES = ("inference.py", "requirements.txt")
+# The endpoint runs with network isolation (ADR-0049): the toolkit's start-up
+# `pip install -r code/requirements.txt` cannot reach an index and the container never becomes
+# healthy. Dependencies must be vendored into code/ instead.
+NETWORK_REQUIREMENTS = "code/requirements.txt"
 # Root files that look like weights the PyTorch DLC cannot load without an index.
 WEIGHT_LIKE_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack")
 
@@ -79,6 +85,7 @@ class ProblemKind(StrEnum):
     MISSING_INFERENCE_SCRIPT = "missing-inference-script"
     INVALID_INFERENCE_SCRIPT = "invalid-inference-script"
     MISPLACED_CODE = "misplaced-code"
+    NEEDS_NETWORK = "needs-network"
     UNSAFE_ENTRY = "unsafe-entry"
     INVALID_ARCHIVE = "invalid-archive"
 
@@ -250,12 +257,23 @@ def _tokenizer_problems(files: ModelFiles) -> Iterator[LayoutProblem]:
 
 
 def _code_problems(files: ModelFiles) -> Iterator[LayoutProblem]:
+    if NETWORK_REQUIREMENTS in files.paths:
+        yield LayoutProblem(
+            ProblemKind.NEEDS_NETWORK,
+            NETWORK_REQUIREMENTS,
+            "the endpoint runs with network isolation (ADR-0049), so these packages could not "
+            "be installed at start-up; vendor them into code/ (pip install --target code/lib "
+            "-r requirements.txt, then add code/lib to sys.path in inference.py) and remove it",
+        )
     for name in CODE_ONLY_FILES:
         if name in files.paths:
+            remedy = (
+                f"vendor its packages into {CODE_DIR}/ (the endpoint has no network, ADR-0049)"
+                if name == "requirements.txt"
+                else f"move it to {CODE_DIR}/{name}"
+            )
             yield LayoutProblem(
-                ProblemKind.MISPLACED_CODE,
-                name,
-                f"at the root the toolkit ignores it; move it to {CODE_DIR}/{name}",
+                ProblemKind.MISPLACED_CODE, name, f"at the root the toolkit ignores it; {remedy}"
             )
     if CODE_DIR in files.paths:
         yield LayoutProblem(

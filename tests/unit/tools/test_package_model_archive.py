@@ -54,7 +54,7 @@ def test_member_metadata_is_normalised(model_dir, out_dir):
 
 def test_code_directory_is_archived_after_its_directory_entry(model_dir, out_dir):
     (model_dir / "code").mkdir()
-    (model_dir / "code" / "requirements.txt").write_text("numpy==2.1.0\n")
+    (model_dir / "code" / "helpers.py").write_text("LABELS = 2\n")
     (model_dir / "code" / "inference.py").write_text("def model_fn(model_dir):\n    return 1\n")
 
     members = _members(package(model_dir, out_dir / "model.tar.gz").output)
@@ -62,8 +62,8 @@ def test_code_directory_is_archived_after_its_directory_entry(model_dir, out_dir
     names = [m.name for m in members]
     assert names == [
         "code",
+        "code/helpers.py",
         "code/inference.py",
-        "code/requirements.txt",
         *SAMPLE_FILES,
     ]
     assert members[0].isdir()
@@ -316,7 +316,7 @@ def test_checking_a_missing_archive_is_a_usage_error(out_dir):
 def test_archive_layout_problems_are_the_directory_rules(model_dir, out_dir):
     (model_dir / "model.safetensors").unlink()
     (model_dir / "code").mkdir()
-    (model_dir / "code" / "requirements.txt").write_text("numpy\n")
+    (model_dir / "code" / "helpers.py").write_text("LABELS = 2\n")
     archive = out_dir / "model.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         for path in sorted(model_dir.rglob("*")):
