@@ -95,13 +95,19 @@ def loaded_handler(
 ) -> Iterator[Callable[[Any, Any], Any]]:
     """Import ``module.function`` from ``code_dir`` alone, with ``environment`` set.
 
-    The code's top-level modules are imported fresh (a module of the same name imported from
-    elsewhere, e.g. the source tree in unit tests, is set aside and put back), and the process's
-    ``sys.path``, modules and environment are restored on exit.
+    The code's top-level modules and packages are imported fresh (a module of the same name
+    imported from elsewhere, e.g. the source tree in unit tests, is set aside and put back), and
+    the process's ``sys.path``, modules and environment are restored on exit.
     """
     module_name, function_name = handler.rsplit(".", 1)
-    own_modules = {path.stem for path in code_dir.glob("*.py")}
-    set_aside = {name: sys.modules.pop(name) for name in own_modules if name in sys.modules}
+    own_modules = {path.stem for path in code_dir.glob("*.py")} | {
+        path.parent.name for path in code_dir.glob("*/__init__.py")
+    }
+
+    def owned(name: str) -> bool:
+        return name.split(".", 1)[0] in own_modules
+
+    set_aside = {name: sys.modules.pop(name) for name in list(sys.modules) if owned(name)}
     saved_path = list(sys.path)
     saved_environment = dict(os.environ)
     sys.path.insert(0, str(code_dir))
@@ -110,8 +116,8 @@ def loaded_handler(
         module = importlib.import_module(module_name)
         yield getattr(module, function_name)
     finally:
-        for name in own_modules:
-            sys.modules.pop(name, None)
+        for name in [name for name in sys.modules if owned(name)]:
+            del sys.modules[name]
         sys.modules.update(set_aside)
         sys.path[:] = saved_path
         os.environ.clear()
