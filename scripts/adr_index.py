@@ -49,7 +49,9 @@ def read_adr(path: Path) -> tuple[str, str, str]:
         raise AdrFormatError(f"{path.name}: heading number {title.group(1)} != file number")
     if not status:
         raise AdrFormatError(f"{path.name}: missing '- Status: ...' line")
-    return title.group(1), title.group(2), status.group(1)
+    # The index shows the status word(s) only; an ADR may explain its status in prose after it.
+    status_words = re.split(r"[.;(]", status.group(1), maxsplit=1)[0].strip()
+    return title.group(1), title.group(2), status_words
 
 
 def render_index(adr_dir: Path = ADR_DIR) -> str:
