@@ -20,22 +20,30 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Synthesis must never need AWS: no credentials, no lookups.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup synth lint test test-unit test-property test-integration compliance \
+.PHONY: help setup lock synth lint test test-unit test-property test-integration compliance \
         cfn-lint checkov bench demo deploy destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(VENV)/.stamp: requirements.txt requirements-dev.txt
+# The lock files pin every transitive dependency (ADR-0002); `make lock` regenerates them from
+# the top-level requirement files.
+LOCK_FLAGS := --quiet --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
+
+$(VENV)/.stamp: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
 	touch $@
 
-$(CHECKOV_VENV)/.stamp: requirements-checkov.txt $(VENV)/.stamp
+$(CHECKOV_VENV)/.stamp: requirements-checkov.lock $(VENV)/.stamp
 	$(UV) venv --quiet --python $(PY) $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
 	touch $@
+
+lock: $(VENV)/.stamp ## re-resolve requirements-*.lock from the top-level requirement files
+	$(UV) pip compile $(LOCK_FLAGS) requirements-dev.txt -o requirements-dev.lock
+	$(UV) pip compile $(LOCK_FLAGS) requirements-checkov.txt -o requirements-checkov.lock
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
