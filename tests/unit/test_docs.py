@@ -127,3 +127,63 @@ def test_readme_commands_are_makefile_targets():
 def test_ci_runs_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test\s*$", ci, re.MULTILINE)
+
+
+CONFIRMATION = re.compile(r"^#+\s*Confirmation\s*$(.*?)(?=^#+\s|\Z)", re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+PATH_REF = re.compile(
+    r"^([\w./-]+\.(?:py|sh|ya?ml|json|toml|md)|Makefile|\.ci/run)(?:::([\w:]+))?$"
+)
+TEST_NAME = re.compile(r"^(test_\w+)$")
+
+
+def _defined_names(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return set(re.findall(r"^\s*(?:def|class)\s+(\w+)", text, re.MULTILINE))
+
+
+def _all_test_names() -> set[str]:
+    return {name for p in (REPO / "tests").rglob("*.py") for name in _defined_names(p)}
+
+
+def confirmation_problems(adr: Path, test_names: set[str]) -> list[str]:
+    """Files and tests an accepted ADR's Confirmation names that do not exist."""
+    _, _, status = adr_index.read_adr(adr)
+    if status.lower().startswith("proposed"):
+        return []  # a design not built yet names the tests that will enforce it
+    section = CONFIRMATION.search(adr.read_text(encoding="utf-8"))
+    if not section:
+        return [f"{adr.name}: no Confirmation section"]
+    problems = []
+    for span in CODE_SPAN.findall(section.group(1)):
+        span = span.strip()
+        if path_ref := PATH_REF.match(span):
+            target = REPO / path_ref.group(1)
+            if "/" in path_ref.group(1) or target.exists():
+                if not target.exists():
+                    problems.append(f"{adr.name}: {path_ref.group(1)} does not exist")
+                elif path_ref.group(2):
+                    last = path_ref.group(2).split("::")[-1]
+                    if last not in _defined_names(target):
+                        problems.append(f"{adr.name}: {span} names no def/class {last}")
+        elif (name := TEST_NAME.match(span)) and name.group(1) not in test_names:
+            problems.append(f"{adr.name}: test {name.group(1)} does not exist")
+    return problems
+
+
+def test_every_accepted_adr_confirmation_names_existing_files_and_tests():
+    test_names = _all_test_names()
+    problems = [p for adr in adr_index.adr_files() for p in confirmation_problems(adr, test_names)]
+    assert problems == []
+
+
+def test_confirmation_checker_fires_on_a_missing_test(tmp_path):
+    adr = tmp_path / "0998-x.md"
+    adr.write_text(
+        "# 0998. X\n\n- Status: accepted\n\n## Confirmation\n\n"
+        "`tests/unit/test_docs.py::test_that_does_not_exist` and `test_nowhere_at_all`\n",
+        encoding="utf-8",
+    )
+    problems = confirmation_problems(adr, _all_test_names())
+    assert any("test_that_does_not_exist" in p for p in problems)
+    assert any("test_nowhere_at_all" in p for p in problems)
