@@ -134,6 +134,10 @@ SAGEMAKER_MODEL_IMAGE = (
 SAGEMAKER_MODEL_ENVIRONMENT = {
     "HF_TASK": "text-classification",
     "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+    # The model runs with network isolation (ADR-0049): everything is in model.tar.gz, so
+    # never try the Hugging Face Hub (a lookup would only wait for network timeouts).
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
 }
 
 # AWS Deep Learning Containers registry account by region; every region not listed uses the

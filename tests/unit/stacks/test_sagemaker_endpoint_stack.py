@@ -110,6 +110,8 @@ def test_model_serves_the_hugging_face_gpu_image_from_the_regional_registry(temp
         assert feature in TAG
     assert container["Environment"] == constants.SAGEMAKER_MODEL_ENVIRONMENT
     assert container["Environment"]["HF_TASK"] == "text-classification"
+    # network isolation (ADR-0049): the toolkit must not look for the Hub
+    assert container["Environment"]["HF_HUB_OFFLINE"] == "1"
 
 
 def test_registry_mapping_has_every_exception_and_the_default_elsewhere(template, model):
