@@ -359,6 +359,36 @@ def test_moto_does_not_cascade_the_model_replacement_to_the_endpoint(rollout, fi
     assert rollout.serving.endpoint_model_name == first_serving.stack_model_name
 
 
+def test_the_template_chains_the_new_model_into_the_endpoint(templates):
+    """What moto does not emulate, the template guarantees: a new key replaces the model
+    (ModelDataUrl is create-only), the endpoint config names the model by GetAtt, so it is
+    replaced too, and the endpoint names the config by GetAtt, so real CloudFormation updates
+    the endpoint (blue/green) to a config built from the new key."""
+    resources = templates[constants.SAGEMAKER_STACK_NAME]["Resources"]
+
+    def only(resource_type):
+        (found,) = [(i, r) for i, r in resources.items() if r["Type"] == resource_type]
+        return found
+
+    model_id, model = only("AWS::SageMaker::Model")
+    config_id, config = only("AWS::SageMaker::EndpointConfig")
+    _, endpoint = only("AWS::SageMaker::Endpoint")
+    url = json.dumps(model["Properties"]["PrimaryContainer"]["ModelDataUrl"])
+    parameter_refs = [
+        name
+        for name, p in templates[constants.SAGEMAKER_STACK_NAME]["Parameters"].items()
+        if p.get("Default") == PARAMETER
+    ]
+    assert len(parameter_refs) == 1
+    assert f'"Ref": "{parameter_refs[0]}"' in url
+    assert "ModelName" not in model["Properties"]  # a fixed name would block replacement
+    variant = config["Properties"]["ProductionVariants"][0]
+    assert variant["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
+    assert endpoint["Properties"]["EndpointConfigName"] == {
+        "Fn::GetAtt": [config_id, "EndpointConfigName"]
+    }
+
+
 def test_moto_skips_no_resource_the_story_relies_on(emulated, rollout):
     assert emulated.skipped_types, "moto skipped nothing: update docs/demo.md"
     assert not emulated.skipped_types & STORY_RESOURCE_TYPES
