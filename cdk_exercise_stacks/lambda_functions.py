@@ -1,5 +1,5 @@
-"""LambdaStack: the function that registers an uploaded model's key in SSM Parameter Store, and
-the operations topic every alarm of the pipeline publishes to."""
+"""LambdaStack: the function that registers an uploaded model's key in SSM Parameter Store, the
+alarms on its metrics, and the operations topic every alarm of the pipeline publishes to."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from cdk_exercise_stacks.constructs.operations_alerts import OperationsAlerts
+from cdk_exercise_stacks.constructs.registration_alarms import RegistrationAlarms
 from cdk_exercise_stacks.constructs.registration_function import RegistrationFunction
 from cdk_exercise_stacks.deployment_naming import naming_for
 from config import constants
@@ -30,7 +31,12 @@ class LambdaStack(Stack):
 
         # The first stack to deploy owns the topic; the others derive its ARN (ADR-0049).
         self.alerts_topic_name = naming.resource_name(constants.OPERATIONS_TOPIC_NAME)
-        alerts = OperationsAlerts(self, "OperationsAlerts", topic_name=self.alerts_topic_name)
+        alerts = OperationsAlerts(
+            self,
+            "OperationsAlerts",
+            topic_name=self.alerts_topic_name,
+            key_name=naming.operations_key_name,
+        )
         self.alerts_topic = alerts.topic
         self.operations_key = alerts.key
 
@@ -50,3 +56,12 @@ class LambdaStack(Stack):
         self.failure_queue = registration.failure_queue
         self.failure_alarm = registration.failure_alarm
         self.log_group = registration.log_group
+
+        # Deleted or overwritten registered models and rejected events page an operator
+        # (ADR-0014).
+        self.registration_alarms = RegistrationAlarms(
+            self,
+            "RegistrationAlarms",
+            namespace=naming.registration_metrics_namespace,
+            alarm_actions=alerts.alarm_actions,
+        ).alarms

@@ -11,9 +11,11 @@ from constructs import Construct
 
 from cdk_exercise_stacks.constructs.cpu_autoscaling import CpuAutoscaling
 from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
+from cdk_exercise_stacks.constructs.endpoint_log_group import EndpointLogGroup
 from cdk_exercise_stacks.constructs.model_image import ModelImage
 from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
 from cdk_exercise_stacks.constructs.operations_alerts import operations_alarm_actions
+from cdk_exercise_stacks.constructs.pipeline_key import KEY_RESOURCE_TYPE, pipeline_key
 from cdk_exercise_stacks.constructs.serving_endpoint import ServingEndpoint
 from cdk_exercise_stacks.deployment_naming import naming_for
 from cdk_exercise_stacks.tagging import tags_from_argument
@@ -59,6 +61,21 @@ class SentimentEndpointStack(Stack):
         self.image = ModelImage(
             self, "ModelImage", mode_image=mode_image, instance_type=model_instance
         )
+        # One key for the endpoint's logs and, where the instance type allows, its storage
+        # volume (ADR-0038, ADR-0048).
+        self.encryption_key = pipeline_key(
+            self,
+            "EndpointKey",
+            name=naming.endpoint_key_name,
+            description="Encrypts the sentiment endpoint's logs and storage volume",
+            pending_window_days=constants.ENDPOINT_KEY_PENDING_WINDOW_DAYS,
+        )
+        self.log_group = EndpointLogGroup(
+            self,
+            "EndpointLogs",
+            endpoint_name=self.endpoint_name,
+            encryption_key=self.encryption_key,
+        ).log_group
         serving = ServingEndpoint(
             self,
             "Serving",
@@ -70,6 +87,8 @@ class SentimentEndpointStack(Stack):
             model_bucket_name=self.model_bucket_name,
             model_key_prefix=constants.MODEL_KEY_PREFIX,
             environment=constants.SAGEMAKER_MODEL_ENVIRONMENT,
+            log_group=self.log_group,
+            volume_key=self.encryption_key,
         )
         self.execution_role = serving.execution_role
         self.model = serving.model
@@ -117,5 +136,6 @@ class SentimentEndpointStack(Stack):
             alarm_actions=alarm_actions,
         )
 
+        # Every resource but the key, whose template carries no tags (constructs/pipeline_key.py).
         for key, value in self.tags_applied.items():
-            Tags.of(self).add(key, value)
+            Tags.of(self).add(key, value, exclude_resource_types=[KEY_RESOURCE_TYPE])

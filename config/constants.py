@@ -38,6 +38,11 @@ REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS = 300
 # deploys first); operators subscribe to it. Encrypted with a customer-managed key (ADR-0049).
 OPERATIONS_TOPIC_NAME = "model-pipeline-alerts"
 OPERATIONS_KEY_PENDING_WINDOW_DAYS = 30
+# Every customer-managed key of the pipeline has an alias `alias/<name>`, the name derived from
+# one of these (prefixed per deployment, config/naming.py). The keys are retained when their
+# stack is deleted, the aliases are not (ADR-0068).
+OPERATIONS_KEY_NAME = "model-pipeline-operations"
+ENDPOINT_KEY_NAME = "model-pipeline-endpoint"
 
 # The one parameter that says which model the endpoint serves. The brief typed two different
 # names (the Lambda's env var and the endpoint's SSM_PARAMETER_MODEL) and the Lambda's one was
@@ -47,6 +52,13 @@ SSM_PARAMETER_MODEL = "/sentiment_model/latest_object_key"
 SSM_PARAMETER_ENV_VAR = "SSM_SENTIMENT_MODEL"
 METRICS_NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
 MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
+# Registration metrics (written by lambda/registration_metrics.py, no dimensions) that page an
+# operator through the operations topic: Sum >= 1 over the period (ADR-0014).
+REGISTERED_MODEL_DELETED_METRIC = "RegisteredModelDeleted"
+REGISTERED_MODEL_OVERWRITTEN_METRIC = "RegisteredModelOverwritten"
+EVENT_REJECTED_METRIC = "EventRejected"
+REGISTRATION_METRIC_ALARM_THRESHOLD = 1
+REGISTRATION_METRIC_ALARM_PERIOD_SECONDS = 300
 
 LAMBDA_ENVIRONMENT_VARIABLE = {SSM_PARAMETER_ENV_VAR: SSM_PARAMETER_MODEL}
 
@@ -123,6 +135,10 @@ SAGEMAKER_INSTANCE_STORAGE_FAMILIES = (
 # Where a SageMaker endpoint writes its container logs and instance metrics (CPUUtilization).
 SAGEMAKER_ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
 SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+# The endpoint's log group is created by the stack, before the endpoint, so that it has a
+# retention period and is encrypted with the endpoint key (ADR-0038).
+SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS = 365
+ENDPOINT_KEY_PENDING_WINDOW_DAYS = 30
 
 # Hugging Face PyTorch inference DLC (torch + transformers, GPU build, py312). The brief's
 # pytorch-inference:1.5.1-cpu-py36 had no transformers, a CPU build on a GPU instance and an
@@ -131,6 +147,16 @@ SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 SAGEMAKER_MODEL_IMAGE = (
     "huggingface-pytorch-inference:2.6.0-transformers4.49.0-gpu-py312-cu124-ubuntu22.04"
 )
+# The CPU build of the same DLC, for instance types without a GPU (ml.m5, ml.c5, ml.t2).
+SAGEMAKER_CPU_MODEL_IMAGE = (
+    "huggingface-pytorch-inference:2.6.0-transformers4.49.0-cpu-py312-ubuntu22.04"
+)
+# Optional CDK context values that replace SAGEMAKER_INSTANCE_TYPE and SAGEMAKER_MODEL_IMAGE for
+# one deployment, e.g. `-c instance_type=ml.m5.xlarge -c model_image=<SAGEMAKER_CPU_MODEL_IMAGE>`
+# for a cheaper endpoint in a test (ADR-0069). The instance type must be one of
+# SAGEMAKER_INSTANCE_VCPUS. Absent: the brief's constants, unchanged.
+INSTANCE_TYPE_CONTEXT_KEY = "instance_type"
+MODEL_IMAGE_CONTEXT_KEY = "model_image"
 SAGEMAKER_MODEL_ENVIRONMENT = {
     "HF_TASK": "text-classification",
     "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",

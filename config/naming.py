@@ -1,10 +1,11 @@
 """Physical names of one deployment, derived from config/constants.py.
 
 Every physical name that two deployments in one account would fight over (stack names, the
-registration function, the model parameter, the buckets, the endpoint, the rollout function)
-is computed here, once. With the default empty prefix the names are exactly the brief's; the
-opt-in AWS integration tests pass a short prefix (CDK context ``deployment_prefix``) so that a
-test deployment never touches a real one (ADR-0035).
+registration function, the model parameter, the buckets, the endpoint, the rollout function,
+the KMS key names and aliases, the registration metrics namespace) is computed here, once.
+With the default empty prefix the names are exactly the brief's; the opt-in AWS integration
+tests pass a short prefix (CDK context ``deployment_prefix``) so that a test deployment never
+touches a real one (ADR-0035).
 
 Pure Python: no CDK import, so the same names can be computed by tests and tools.
 """
@@ -108,11 +109,40 @@ class DeploymentNaming:
         return self.resource_name(constants.access_log_bucket_name(account, region))
 
     @property
+    def operations_key_name(self) -> str:
+        """The key of the operations topic and the registration logs (Lambda stack)."""
+        return self.resource_name(constants.OPERATIONS_KEY_NAME)
+
+    @property
+    def endpoint_key_name(self) -> str:
+        """The key of the endpoint's logs and storage volume (SageMaker stack)."""
+        return self.resource_name(constants.ENDPOINT_KEY_NAME)
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """Every customer-managed key of this deployment (``alias/<name>``)."""
+        return (self.operations_key_name, self.endpoint_key_name)
+
+    @staticmethod
+    def key_alias(key_name: str) -> str:
+        return f"alias/{key_name}"
+
+    @property
+    def registration_metrics_namespace(self) -> str:
+        """Where the registration function puts its metrics and its alarms look.
+
+        The metrics have no dimensions, so a test deployment gets a namespace of its own:
+        otherwise its rejected events would page the operators of the real one.
+        """
+        base = constants.MODEL_REGISTRATION_METRICS_NAMESPACE
+        return f"{self.prefix}/{base}" if self.prefix else base
+
+    @property
     def lambda_environment(self) -> dict[str, str]:
         """The registration function's environment: the brief's variable, with this
         deployment's parameter name, plus the metrics namespace."""
         return {
             **constants.LAMBDA_ENVIRONMENT_VARIABLE,
             constants.SSM_PARAMETER_ENV_VAR: self.model_parameter_name,
-            constants.METRICS_NAMESPACE_ENV_VAR: constants.MODEL_REGISTRATION_METRICS_NAMESPACE,
+            constants.METRICS_NAMESPACE_ENV_VAR: self.registration_metrics_namespace,
         }

@@ -72,6 +72,16 @@ def parse_image_reference(mode_image: str) -> ImageReference:
     )
 
 
+def has_gpu(instance_type: str) -> bool:
+    """Whether a SageMaker instance type (``ml.g*``, ``ml.p*``) has a GPU."""
+    return bool(_GPU_INSTANCE_FAMILY.match(instance_type))
+
+
+def is_gpu_build(reference: ImageReference) -> bool:
+    """Whether the image's tag names a GPU build (the DLC tag form ``...-gpu-...``)."""
+    return "-gpu-" in reference.reference
+
+
 def dlc_registry_accounts() -> dict[str, str]:
     """Registry account of every known region in the DLC partitions (config overrides)."""
     regions = {
@@ -142,11 +152,11 @@ class ModelImage(Construct):
         )
 
     def _warn_on_processor_mismatch(self, instance_type: str) -> None:
-        gpu_instance = bool(_GPU_INSTANCE_FAMILY.match(instance_type))
+        gpu_instance = has_gpu(instance_type)
         tag = self.reference.reference
         if gpu_instance and "-cpu-" in tag:
             message = f"CPU image on GPU instance {instance_type}: the GPU is paid for but unused"
-        elif not gpu_instance and "-gpu-" in tag:
+        elif not gpu_instance and is_gpu_build(self.reference):
             message = f"GPU image on {instance_type}, which has no GPU: the container cannot start"
         else:
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -22,6 +22,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_exercise_stacks.constructs.pipeline_key import pipeline_key
 from config import constants
 
 # What CloudWatch Logs does with the key of an encrypted log group (CloudWatch Logs User Guide,
@@ -69,20 +70,21 @@ def operations_alarm_actions(
 
 
 class OperationsAlerts(Construct):
-    """``topic`` (KMS-encrypted, TLS-only) and ``key`` (rotated, retained)."""
+    """``topic`` (KMS-encrypted, TLS-only) and ``key`` (rotated, retained, named ``key_name``)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, topic_name: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, topic_name: str, key_name: str
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
         # Retained: log data encrypted with it outlives the stack (the log group is retained).
-        self.key = kms.Key(
+        self.key: kms.Key = pipeline_key(
             self,
             "Key",
+            name=key_name,
             description="Encrypts the model pipeline's operations topic and registration logs",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-            pending_window=Duration.days(constants.OPERATIONS_KEY_PENDING_WINDOW_DAYS),
+            pending_window_days=constants.OPERATIONS_KEY_PENDING_WINDOW_DAYS,
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(

@@ -57,6 +57,7 @@ class RegistrationFunction(Construct):
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        self.metrics_namespace = naming.registration_metrics_namespace
 
         self.log_group = logs.LogGroup(
             self,
@@ -153,11 +154,7 @@ class RegistrationFunction(Construct):
                 actions=["cloudwatch:PutMetricData"],
                 # PutMetricData has no resource-level permission; the namespace narrows it.
                 resources=["*"],
-                conditions={
-                    "StringEquals": {
-                        "cloudwatch:namespace": constants.MODEL_REGISTRATION_METRICS_NAMESPACE
-                    }
-                },
+                conditions={"StringEquals": {"cloudwatch:namespace": self.metrics_namespace}},
             ),
             iam.PolicyStatement(
                 sid="WriteOwnLogs",

@@ -6,7 +6,12 @@ fail (ADR-0025). Only the endpoint keeps a stable name: clients call it.
 
 The model runs network-isolated: the container has no network access, so model code shipped in
 an archive cannot reach the internet or AWS (ADR-0049). The execution role's grants are one
-customer-managed policy (no inline policy, ADR-0049).
+customer-managed policy (no inline policy, ADR-0049); its log permissions name the endpoint's
+log group, which the stack creates before the endpoint (ADR-0038).
+
+The endpoint configuration's storage volume is encrypted with the endpoint key, except on
+instance types with local NVMe storage, where SageMaker rejects a volume key and encrypts the
+storage with a hardware module (ADR-0048).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from collections.abc import Mapping
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -53,13 +60,20 @@ class ServingEndpoint(Construct):
         model_bucket_name: str,
         model_key_prefix: str,
         environment: Mapping[str, str],
+        log_group: logs.ILogGroup,
+        volume_key: kms.IKey,
     ) -> None:
+        """
+        :param log_group: the endpoint's log group (``/aws/sagemaker/Endpoints/<name>``); the
+            role may write to it only, and the endpoint is created after it.
+        :param volume_key: encrypts the storage volume, where ``instance_type`` allows one.
+        """
         super().__init__(scope, construct_id)
         self.execution_role, self.execution_policy = self._execution_role(
-            endpoint_name=endpoint_name,
             image=image,
             model_bucket_name=model_bucket_name,
             model_key_prefix=model_key_prefix,
+            log_group=log_group,
         )
 
         self.model = sagemaker.CfnModel(
@@ -79,9 +93,11 @@ class ServingEndpoint(Construct):
         # (the role itself is already a dependency through ExecutionRoleArn).
         self.model.node.add_dependency(self.execution_policy)
 
+        self.volume_encrypted = not has_instance_storage(instance_type)
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
+            kms_key_id=volume_key.key_arn if self.volume_encrypted else None,
             production_variants=[
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                     variant_name=variant_name,
@@ -99,15 +115,18 @@ class ServingEndpoint(Construct):
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
+        # SageMaker would create the log group itself, without retention or key, if the
+        # endpoint's instances started first.
+        self.endpoint.node.add_dependency(log_group)
         self._acknowledge_findings(instance_type)
 
     def _execution_role(
         self,
         *,
-        endpoint_name: str,
         image: ModelImage,
         model_bucket_name: str,
         model_key_prefix: str,
+        log_group: logs.ILogGroup,
     ) -> tuple[iam.Role, iam.ManagedPolicy]:
         stack = Stack.of(self)
         role = iam.Role(
@@ -124,10 +143,12 @@ class ServingEndpoint(Construct):
             resource_name=f"{model_key_prefix}*",
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
+        # The stack's log group by reference: the policy cannot name another group, and it
+        # exists before the role can write to it.
         log_group_arn = stack.format_arn(
             service="logs",
             resource="log-group",
-            resource_name=f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{endpoint_name}",
+            resource_name=log_group.log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         statements = [
@@ -183,9 +204,8 @@ class ServingEndpoint(Construct):
             reason=_EXECUTION_ROLE_WILDCARDS,
             applies_to=self._wildcard_findings,
         )
-        # Only where the platform forbids a volume key: an instance type without instance
-        # storage leaves the finding open, and the gate asks for a key.
-        if has_instance_storage(instance_type):
+        # Only where the platform forbids a volume key; every other instance type gets the key.
+        if not self.volume_encrypted:
             for pack in ("HIPAA.Security", "NIST.800.53.R5"):
                 acknowledge(
                     self.endpoint_config,

@@ -29,9 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 CONTROL = "control-lambda"
 REAL_APP_PREFIX = "app--"
-# An instance type without instance storage: a volume KMS key is possible, so required.
+# An instance type without instance storage: a volume KMS key is possible, so required. The
+# stack sets one (ADR-0048); the change removes it.
 EBS_ONLY_INSTANCE = "ml.m5.xlarge"
-CPU_IMAGE = constants.SAGEMAKER_MODEL_IMAGE.replace("-gpu-", "-cpu-").replace("-cu124", "")
 
 # Stack -> the (rule, finding) pairs cdk-nag must report for it, and nothing else.
 EXPECTED_NAG = {
@@ -55,7 +55,7 @@ EXPECTED_NAG = {
         ("MlopsLambda-OnFailureDestination", ""),
         ("Serverless-LambdaAsyncFailureDestination", ""),
     },
-    "ebs-only-instance": {
+    "volume-key-removed": {
         ("HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured", ""),
         ("NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured", ""),
     },
@@ -70,7 +70,7 @@ EXPECTED_CHECKOV = {
     },
     "no-tls-policy": {("CKV2_MLOPS_1", "AWS::S3::Bucket")},
     "no-on-failure-destination": {("CKV2_MLOPS_2", "AWS::Lambda::Function")},
-    "ebs-only-instance": set(),
+    "volume-key-removed": set(),
 }
 
 
@@ -94,6 +94,11 @@ def _grant_put_parameter_on_star(stack: LambdaStack) -> None:
     )
 
 
+def _drop_volume_key(stack: SentimentEndpointStack) -> None:
+    assert stack.endpoint_config.kms_key_id is not None, "the EBS-only instance had no key"
+    stack.endpoint_config.kms_key_id = None
+
+
 def _drop_on_failure_destination(stack: LambdaStack) -> None:
     invoke_config = stack.lambda_function.node.find_child("EventInvokeConfig")
     invoke_config.node.default_child.destination_config = None
@@ -113,13 +118,15 @@ def gated(tmp_path_factory):
     _drop_on_failure_destination(LambdaStack(app, "no-on-failure-destination"))
     _break_versioning(S3Stack(app, "versioning-off", lambda_stack=control))
     _drop_tls_policy(S3Stack(app, "no-tls-policy", lambda_stack=control))
-    SentimentEndpointStack(
-        app,
-        "ebs-only-instance",
-        ssm_parameter_model_s3=constants.SSM_PARAMETER_MODEL,
-        mode_image=CPU_IMAGE,
-        model_instance=EBS_ONLY_INSTANCE,
-        tags={"key": "key", "value": "value"},
+    _drop_volume_key(
+        SentimentEndpointStack(
+            app,
+            "volume-key-removed",
+            ssm_parameter_model_s3=constants.SSM_PARAMETER_MODEL,
+            mode_image=constants.SAGEMAKER_CPU_MODEL_IMAGE,
+            model_instance=EBS_ONLY_INSTANCE,
+            tags={"key": "key", "value": "value"},
+        )
     )
     apply_compliance_packs(app)
 
@@ -137,7 +144,8 @@ def test_synthesis_fails(gated):
 
 def test_the_unchanged_stack_has_no_finding(gated):
     # The control: the findings below come from the changes, not from the baseline. The real
-    # app (tests/unit/compliance/test_app_compliance.py) is the control of the endpoint change.
+    # app (tests/unit/compliance/test_app_compliance.py) and the CPU app with its volume key
+    # (tests/unit/stacks/test_serving_context_app.py) are the controls of the endpoint change.
     assert gated["findings"][CONTROL] == set()
 
 

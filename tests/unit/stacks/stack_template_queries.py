@@ -120,3 +120,18 @@ def model_execution_role(template: Template) -> tuple[str, dict]:
     model = the_resource(template, "AWS::SageMaker::Model")[1]["Properties"]
     role_id = model["ExecutionRoleArn"]["Fn::GetAtt"][0]
     return role_id, template["Resources"][role_id]
+
+
+# Resource types whose Ref is a fixed physical name given in the template.
+_NAME_PROPERTIES = {"AWS::Logs::LogGroup": "LogGroupName"}
+
+
+def with_physical_names(template: Template, rendered: str) -> str:
+    """``rendered`` (from :func:`render_join`) with every ``${Ref:Id}`` of a resource that has
+    a fixed name in the template replaced by that name."""
+    for logical_id, resource in template.get("Resources", {}).items():
+        name_property = _NAME_PROPERTIES.get(resource["Type"])
+        name = resource.get("Properties", {}).get(name_property) if name_property else None
+        if isinstance(name, str):
+            rendered = rendered.replace(f"${{Ref:{logical_id}}}", name)
+    return rendered

@@ -27,6 +27,9 @@ def test_default_names_are_exactly_the_briefs():
         **constants.LAMBDA_ENVIRONMENT_VARIABLE,
         constants.METRICS_NAMESPACE_ENV_VAR: constants.MODEL_REGISTRATION_METRICS_NAMESPACE,
     }
+    assert naming.registration_metrics_namespace == "ModelRegistration"
+    assert naming.key_names == ("model-pipeline-operations", "model-pipeline-endpoint")
+    assert naming.key_alias(naming.endpoint_key_name) == "alias/model-pipeline-endpoint"
 
 
 def test_prefix_separates_every_colliding_name():
@@ -37,6 +40,9 @@ def test_prefix_separates_every_colliding_name():
     assert prefixed.rollout_function_name == f"it1-{constants.ROLLOUT_FUNCTION_NAME}"
     assert prefixed.model_parameter_name == "/it1/sentiment_model/latest_object_key"
     assert prefixed.lambda_environment["SSM_SENTIMENT_MODEL"] == prefixed.model_parameter_name
+    assert prefixed.registration_metrics_namespace == "it1/ModelRegistration"
+    assert prefixed.lambda_environment["METRICS_NAMESPACE"] == "it1/ModelRegistration"
+    assert prefixed.key_names == ("it1-model-pipeline-operations", "it1-model-pipeline-endpoint")
     for attribute in (
         "lambda_stack_name",
         "s3_stack_name",
@@ -45,6 +51,9 @@ def test_prefix_separates_every_colliding_name():
         "rollout_function_name",
         "endpoint_name",
         "model_parameter_name",
+        "operations_key_name",
+        "endpoint_key_name",
+        "registration_metrics_namespace",
     ):
         assert getattr(default, attribute) != getattr(prefixed, attribute), attribute
     assert default.model_bucket_name(ACCOUNT, "us-east-1") != prefixed.model_bucket_name(

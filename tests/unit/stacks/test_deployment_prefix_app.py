@@ -13,6 +13,7 @@ from stack_template_queries import (
     statement_with_action,
     statements_attached_to,
     the_resource,
+    with_physical_names,
 )
 
 import app as app_module
@@ -90,7 +91,48 @@ def test_endpoint_reads_the_prefixed_parameter_and_bucket(prefixed_templates):
     assert render_join(model["PrimaryContainer"]["ModelDataUrl"]).startswith(f"s3://{bucket}/")
     role_id, _ = model_execution_role(template)
     logs = statement_with_action(statements_attached_to(template, role_id), "logs:PutLogEvents")
-    assert all(NAMING.endpoint_name in render_join(r) for r in as_list(logs["Resource"]))
+    log_group = f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{NAMING.endpoint_name}"
+    assert all(
+        f":log-group:{log_group}" in with_physical_names(template, render_join(r))
+        for r in as_list(logs["Resource"])
+    )
+
+
+def test_key_aliases_are_prefixed(prefixed_templates):
+    aliases = {
+        alias["Properties"]["AliasName"]
+        for template in prefixed_templates.values()
+        for alias in resources_of_type(template, "AWS::KMS::Alias").values()
+    }
+    assert (
+        aliases
+        == {NAMING.key_alias(name) for name in NAMING.key_names}
+        == {
+            f"alias/{PREFIX}-{constants.OPERATIONS_KEY_NAME}",
+            f"alias/{PREFIX}-{constants.ENDPOINT_KEY_NAME}",
+        }
+    )
+
+
+def test_registration_metrics_and_their_alarms_have_the_deployments_namespace(
+    prefixed_templates,
+):
+    # The metrics carry no dimension: a shared namespace would let a test deployment's
+    # rejected events page the real deployment's operators.
+    template = prefixed_templates[NAMING.lambda_stack_name]
+    namespace = f"{PREFIX}/{constants.MODEL_REGISTRATION_METRICS_NAMESPACE}"
+    function = the_resource(template, "AWS::Lambda::Function")[1]["Properties"]
+    assert function["Environment"]["Variables"][constants.METRICS_NAMESPACE_ENV_VAR] == namespace
+    role_id, _ = the_resource(template, "AWS::IAM::Role")
+    metrics = statement_with_action(
+        statements_attached_to(template, role_id), "cloudwatch:PutMetricData"
+    )
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": namespace}}
+    watched = {
+        alarm["Properties"]["Namespace"]
+        for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    } - {"AWS/SQS"}
+    assert watched == {namespace}
 
 
 def test_invalid_prefix_fails_synthesis_with_the_rule():

@@ -5,7 +5,7 @@ Brief expectations adapted here (each with its ADR): runtime python3.13 instead 
 statement on "*" (ADR-0031); an environment holding the fully qualified parameter name
 (ADR-0020) plus the metrics namespace. Compliance fixes (ADR-0049): one customer-managed policy
 instead of an inline one, a KMS-encrypted log group, and the operations topic as the failure
-alarm's action.
+alarm's action. Alarms on the registration metrics that need a person (ADR-0014).
 """
 
 from __future__ import annotations
@@ -99,9 +99,18 @@ def test_failure_queue_is_encrypted_and_tls_only(template):
     )
 
 
+def failure_alarm(template: dict) -> dict:
+    (alarm,) = [
+        a["Properties"]
+        for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    ]
+    return alarm
+
+
 def test_alarm_fires_on_the_first_failed_registration(template):
     queue_id, _ = the_resource(template, "AWS::SQS::Queue")
-    alarm = properties(template, "AWS::CloudWatch::Alarm")
+    alarm = failure_alarm(template)
     assert alarm["Namespace"] == "AWS/SQS"
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Dimensions"] == [
@@ -143,7 +152,7 @@ def test_failure_alarm_publishes_to_the_encrypted_tls_only_operations_topic(temp
     topic_id, topic = the_resource(template, "AWS::SNS::Topic")
     assert topic["Properties"]["TopicName"] == constants.OPERATIONS_TOPIC_NAME
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    alarm = properties(template, "AWS::CloudWatch::Alarm")
+    alarm = failure_alarm(template)
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]
 
     policy = properties(template, "AWS::SNS::TopicPolicy")
@@ -277,3 +286,66 @@ def test_code_asset_is_the_lambda_directory_with_the_handler_entry(synthesized_a
     assert entry.is_file(), f"{entry.name} missing from the {constants.LAMBDA_ASSET_DIR}/ asset"
     assert f"def {function_name}(" in entry.read_text(encoding="utf-8")
     assert not list(staged.rglob("__pycache__"))
+
+
+def test_operations_key_has_the_derived_alias_and_no_template_tags(template):
+    key_id, key = the_resource(template, "AWS::KMS::Key")
+    alias = properties(template, "AWS::KMS::Alias")
+    assert alias["AliasName"] == f"alias/{constants.OPERATIONS_KEY_NAME}"
+    assert alias["TargetKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # moto cannot create a key with template tags (constructs/pipeline_key.py)
+    assert "Tags" not in key["Properties"]
+
+
+# -- alarms on the registration metrics (ADR-0012, ADR-0014) ---------------------------------
+
+ALARMED_METRICS = {
+    constants.REGISTERED_MODEL_DELETED_METRIC,
+    constants.REGISTERED_MODEL_OVERWRITTEN_METRIC,
+    constants.EVENT_REJECTED_METRIC,
+}
+
+
+def registration_metric_alarms(template: dict) -> dict[str, dict]:
+    return {
+        alarm["Properties"]["MetricName"]: alarm["Properties"]
+        for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == constants.MODEL_REGISTRATION_METRICS_NAMESPACE
+    }
+
+
+def test_deleted_overwritten_and_rejected_registrations_each_raise_an_alarm(template):
+    alarms = registration_metric_alarms(template)
+    assert (
+        set(alarms)
+        == ALARMED_METRICS
+        == {
+            "RegisteredModelDeleted",
+            "RegisteredModelOverwritten",
+            "EventRejected",
+        }
+    )
+    for metric, alarm in alarms.items():
+        assert alarm["Statistic"] == "Sum", metric
+        assert alarm["Period"] == constants.REGISTRATION_METRIC_ALARM_PERIOD_SECONDS == 300
+        assert alarm["EvaluationPeriods"] == 1, metric
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", metric
+        assert alarm["Threshold"] == constants.REGISTRATION_METRIC_ALARM_THRESHOLD == 1
+        # An idle period (no invocation, no data) is not an incident.
+        assert alarm["TreatMissingData"] == "notBreaching", metric
+        # The function sends its metrics without dimensions (lambda/registration_metrics.py).
+        assert "Dimensions" not in alarm, metric
+        assert alarm["AlarmDescription"], metric
+
+
+def test_registration_alarms_publish_to_the_operations_topic(template):
+    topic_id, _ = the_resource(template, "AWS::SNS::Topic")
+    for metric, alarm in registration_metric_alarms(template).items():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}], metric
+
+
+def test_alarms_watch_the_namespace_the_function_writes_and_may_write(template, function):
+    namespace = function["Environment"]["Variables"][constants.METRICS_NAMESPACE_ENV_VAR]
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    watched = {a["Properties"]["Namespace"] for a in alarms} - {"AWS/SQS"}
+    assert watched == {namespace}

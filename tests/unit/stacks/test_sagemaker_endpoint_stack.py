@@ -6,6 +6,9 @@ constants' cooldowns. Adapted (with ADRs): the model has no fixed name (ADR-0025
 ModelDataUrl is the registered key in the model bucket, not "s3://sentiment-model" (ADR-0021,
 ADR-0023, ADR-0032); the scaling metric is CPU utilisation per instance, not invocations per
 instance (ADR-0026, ADR-0027); the image is the Hugging Face GPU DLC (ADR-0024, ADR-0033).
+The endpoint's log group and the endpoint key are the stack's own (ADR-0038); the key encrypts
+the storage volume only where the instance type allows it (ADR-0048; the other path:
+test_serving_context_app.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from stack_template_queries import (
     statement_with_action,
     statements_attached_to,
     the_resource,
+    with_physical_names,
 )
 
 from config import constants
@@ -28,6 +32,10 @@ STACK = constants.SAGEMAKER_STACK_NAME
 REPOSITORY, TAG = constants.SAGEMAKER_MODEL_IMAGE.split(":")
 MODEL_BUCKET = constants.model_bucket_name("${Ref:AWS::AccountId}", "${Ref:AWS::Region}")
 PARTITION_REGION_ACCOUNT = "${Ref:AWS::Partition}:%s:${Ref:AWS::Region}:${Ref:AWS::AccountId}"
+ENDPOINT_LOG_GROUP = (
+    f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{constants.SAGEMAKER_ENDPOINT_NAME}"
+)
+KMS_RULE = "SageMakerEndpointConfigurationKMSKeyConfigured"
 
 
 @pytest.fixture(scope="module")
@@ -242,16 +250,21 @@ def test_execution_role_pulls_only_the_serving_repository(template, role_stateme
     assert token["Resource"] == "*"
 
 
-def test_execution_role_writes_only_its_endpoints_logs_and_metrics(role_statements):
+def test_execution_role_writes_only_its_endpoints_logs_and_metrics(template, role_statements):
     logs = statement_with_action(role_statements, "logs:PutLogEvents")
-    log_group = (
-        "arn:" + PARTITION_REGION_ACCOUNT % "logs" + ":log-group:/aws/sagemaker/Endpoints/"
-        f"{constants.SAGEMAKER_ENDPOINT_NAME}"
-    )
+    log_group_id, _ = endpoint_log_group(template)
+    log_group = "arn:" + PARTITION_REGION_ACCOUNT % "logs" + f":log-group:${{Ref:{log_group_id}}}"
+    # ADR-0038: the stack's log group by reference, so the policy cannot name another group
     assert sorted(render_join(r) for r in as_list(logs["Resource"])) == [
         log_group,
         f"{log_group}:log-stream:*",
     ]
+    assert {with_physical_names(template, render_join(r)) for r in as_list(logs["Resource"])} == {
+        "arn:" + PARTITION_REGION_ACCOUNT % "logs" + f":log-group:{ENDPOINT_LOG_GROUP}",
+        "arn:"
+        + PARTITION_REGION_ACCOUNT % "logs"
+        + f":log-group:{ENDPOINT_LOG_GROUP}:log-stream:*",
+    }
     metrics = statement_with_action(role_statements, "cloudwatch:PutMetricData")
     assert metrics["Resource"] == "*"
     assert metrics["Condition"] == {
@@ -299,3 +312,83 @@ def test_a_registered_model_change_triggers_the_rollout_of_this_stack(template):
     ]
     assert len(watched) == 1
     assert watched[0]["detail"]["name"] == [constants.SSM_PARAMETER_MODEL]
+
+
+# -- the endpoint's log group and key (ADR-0038, ADR-0048) -----------------------------------
+
+
+def endpoint_log_group(template) -> tuple[str, dict]:
+    found = [
+        (logical_id, group)
+        for logical_id, group in resources_of_type(template, "AWS::Logs::LogGroup").items()
+        if group["Properties"].get("LogGroupName") == ENDPOINT_LOG_GROUP
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def endpoint_key(template) -> tuple[str, dict]:
+    (alias,) = [
+        a["Properties"]
+        for a in resources_of_type(template, "AWS::KMS::Alias").values()
+        if a["Properties"]["AliasName"] == f"alias/{constants.ENDPOINT_KEY_NAME}"
+    ]
+    key_id = alias["TargetKeyId"]["Fn::GetAtt"][0]
+    return key_id, template["Resources"][key_id]
+
+
+def test_endpoint_log_group_exists_before_the_endpoint_with_retention(template, endpoint):
+    log_group_id, log_group = endpoint_log_group(template)
+    assert log_group["Properties"]["RetentionInDays"] == (
+        constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS
+    )
+    assert log_group["DeletionPolicy"] == "Retain"
+    assert log_group_id in as_list(endpoint[1].get("DependsOn", []))
+
+
+def test_endpoint_log_group_is_encrypted_with_the_endpoint_key(template):
+    key_id, key = endpoint_key(template)
+    _, log_group = endpoint_log_group(template)
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # CloudWatch Logs may use the key for this one log group only.
+    (logs,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if "Service" in s.get("Principal", {})
+    ]
+    assert render_join(logs["Principal"]["Service"]) == "logs.${Ref:AWS::Region}.amazonaws.com"
+    assert render_join(logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]) == (
+        "arn:" + PARTITION_REGION_ACCOUNT % "logs" + f":log-group:{ENDPOINT_LOG_GROUP}"
+    )
+
+
+def test_endpoint_key_is_rotated_retained_and_usable_by_the_account(template):
+    _, key = endpoint_key(template)
+    props = key["Properties"]
+    assert props["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    assert props["PendingWindowInDays"] == constants.ENDPOINT_KEY_PENDING_WINDOW_DAYS
+    # The deploying role lets SageMaker create its grants through the account's IAM policies.
+    account = [
+        s
+        for s in props["KeyPolicy"]["Statement"]
+        if "AWS" in s.get("Principal", {})
+        and render_join(s["Principal"]["AWS"])
+        == "arn:${Ref:AWS::Partition}:iam::${Ref:AWS::AccountId}:root"
+    ]
+    assert len(account) == 1
+    # moto cannot create a key with template tags (constructs/pipeline_key.py)
+    assert "Tags" not in props
+
+
+def test_nvme_instance_gets_no_volume_key_and_the_adr_acknowledgment(endpoint_config):
+    # ADR-0048: ml.g4dn has local NVMe storage, where SageMaker rejects a volume KmsKeyId.
+    props = endpoint_config[1]["Properties"]
+    assert constants.SAGEMAKER_INSTANCE_TYPE.startswith("ml.g4dn.")
+    assert "KmsKeyId" not in props
+    suppressed = endpoint_config[1]["Metadata"]["cdk_nag"]["rules_to_suppress"]
+    assert {rule["id"] for rule in suppressed} == {
+        f"HIPAA.Security-{KMS_RULE}",
+        f"NIST.800.53.R5-{KMS_RULE}",
+    }
+    assert all(rule["reason"].startswith("ADR-0048: ") for rule in suppressed)
