@@ -12,8 +12,10 @@ Order: the stacks in reverse deploy order (endpoint stack first, which also remo
 rule that could start another update); then what the stacks leave behind or could not delete:
 the endpoint and its scalable target, endpoint configs and models tagged with a stack of the
 prefix, the retained buckets (every object version and delete marker first), the model
-parameter (written by the registration function, owned by no stack) and the retained log
-groups. A failure is reported and the rest still runs; the command exits 1 if anything failed.
+parameter (written by the registration function, owned by no stack), the retained log
+groups, and last the retained KMS keys that encrypted them, whose deletion is scheduled
+(KMS's shortest waiting period, 7 days; cancellable until then). A failure is reported and the
+rest still runs; the command exits 1 if anything failed.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ STACK_POLL_SECONDS = 15
 STACK_TIMEOUT_SECONDS = 90 * 60
 ENDPOINT_TIMEOUT_SECONDS = 30 * 60
 BUCKET_DELETE_ATTEMPTS = 5
+# KMS accepts 7 to 30 days; the shortest ends the key's cost soonest.
+KEY_DELETION_WINDOW_DAYS = 7
+# Keys already on their way out (or gone) are not selected again.
+KEY_STATES_DONE = frozenset({"PendingDeletion", "PendingReplicaDeletion", "Unavailable"})
 
 Log = Callable[[str], None]
 
@@ -53,6 +59,7 @@ class AwsClients:
     s3: Any
     ssm: Any
     logs: Any
+    kms: Any
 
     @classmethod
     def create(cls, session: Any, region: str | None = None) -> AwsClients:
@@ -66,6 +73,7 @@ class AwsClients:
             s3=client("s3"),
             ssm=client("ssm"),
             logs=client("logs"),
+            kms=client("kms"),
         )
 
 
@@ -82,6 +90,7 @@ class TeardownPlan:
     buckets: list[str] = field(default_factory=list)
     parameters: list[str] = field(default_factory=list)
     log_groups: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
 
     KINDS = (
         "stacks",
@@ -92,6 +101,7 @@ class TeardownPlan:
         "buckets",
         "parameters",
         "log_groups",
+        "keys",
     )
 
     @property
@@ -163,6 +173,7 @@ def _plan_leftovers(
     found_parameters = clients.ssm.get_parameters(Names=[parameter])["Parameters"]
     plan.parameters = [p["Name"] for p in found_parameters if p["Name"] == parameter]
     plan.log_groups = _log_groups(clients.logs, naming)
+    plan.keys = _pipeline_keys(clients.kms, naming)
 
 
 def execute_teardown(
@@ -241,6 +252,17 @@ def execute_teardown(
             f"delete log group {group}",
             clients.logs.delete_log_group,
             logGroupName=group,
+        )
+    # Last: the log groups they encrypted are gone. Keys found before the stacks were deleted
+    # (by alias) count as well as those found now (by the tags CloudFormation gave them).
+    for key_id in sorted(set(plan.keys) | set(leftovers.keys)):
+        _attempt(
+            problems,
+            log,
+            f"schedule deletion of KMS key {key_id} in {KEY_DELETION_WINDOW_DAYS} days",
+            _schedule_key_deletion,
+            clients.kms,
+            key_id,
         )
     return problems
 
@@ -334,7 +356,54 @@ def _log_groups(logs: Any, naming: DeploymentNaming) -> list[str]:
     return sorted(set(found))
 
 
+def _pipeline_keys(kms: Any, naming: DeploymentNaming) -> list[str]:
+    """Ids of the deployment's customer-managed keys that are not already pending deletion.
+
+    While a stack exists its key has the alias ``alias/<derived key name>``; the keys are
+    retained and the aliases are not, so after the stack is gone a key is recognised by the
+    tags CloudFormation gave it: its stack's name, or this deployment's prefix tag.
+    """
+    aliases = {naming.key_alias(name) for name in naming.key_names}
+    selected = set()
+    for page in kms.get_paginator("list_aliases").paginate():
+        for alias in page["Aliases"]:
+            if alias["AliasName"] in aliases and alias.get("TargetKeyId"):
+                selected.add(alias["TargetKeyId"])
+    owners = set(stack_names(naming))
+    for page in kms.get_paginator("list_keys").paginate():
+        for key in page["Keys"]:
+            if key["KeyId"] not in selected and _tagged_key(kms, key["KeyId"], naming, owners):
+                selected.add(key["KeyId"])
+    return sorted(key_id for key_id in selected if _key_is_live(kms, key_id))
+
+
+def _tagged_key(kms: Any, key_id: str, naming: DeploymentNaming, owners: set[str]) -> bool:
+    try:
+        pages = kms.get_paginator("list_resource_tags").paginate(KeyId=key_id)
+        tags = {tag["TagKey"]: tag["TagValue"] for page in pages for tag in page["Tags"]}
+    except kms.exceptions.ClientError as error:
+        # Another principal's key whose policy does not let us read it is not ours: ours let
+        # the account use them (constructs/pipeline_key.py).
+        if error.response.get("Error", {}).get("Code") in {
+            "AccessDeniedException",
+            "NotFoundException",
+        }:
+            return False
+        raise
+    return tags.get(STACK_NAME_TAG_KEY) in owners or tags.get(DEPLOYMENT_TAG_KEY) == naming.prefix
+
+
+def _key_is_live(kms: Any, key_id: str) -> bool:
+    metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    return metadata.get("KeyManager") == "CUSTOMER" and metadata["KeyState"] not in KEY_STATES_DONE
+
+
 # ---- deletion helpers -----------------------------------------------------------------------
+
+
+def _schedule_key_deletion(kms: Any, key_id: str) -> None:
+    if _key_is_live(kms, key_id):  # found twice, or scheduled by a concurrent run
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=KEY_DELETION_WINDOW_DAYS)
 
 
 def _attempt(problems: list[str], log: Log, what: str, action: Callable, *args, **kwargs) -> None:

@@ -4,12 +4,16 @@ Four deployments share the emulated account: ``it1`` (torn down), ``it10`` (a pr
 starts with it1's), ``it2`` (another test run) and the unprefixed one (the brief's names, i.e.
 production). Each has the three stacks, both
 buckets with object versions and delete markers, the model parameter, tagged SageMaker models
-and endpoint configs, an endpoint with a scalable target, and retained log groups.
+and endpoint configs, an endpoint with a scalable target, retained log groups, and retained KMS
+keys: one still under its alias (its stack exists), one known only by its stack-name tag and
+one only by the deployment's prefix tag (their stacks are gone), plus one already scheduled for
+deletion. The account also holds a key of nobody's.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -26,6 +30,8 @@ IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/serving:1"
 # One resource is enough to make a stack exist.
 STACK_TEMPLATE = json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}})
 PREFIXES = ("it1", "it10", "it2", "")
+# What a key of each kind is recognised by (see deploy()).
+KEY_KINDS = ("alias", "stack_tag", "prefix_tag")
 
 
 @pytest.fixture
@@ -41,13 +47,13 @@ def account(monkeypatch):
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         clients = td.AwsClients.create(session, REGION)
-        for prefix in PREFIXES:
-            deploy(clients, DeploymentNaming(prefix))
-        yield session, clients
+        keys = {prefix: deploy(clients, DeploymentNaming(prefix)) for prefix in PREFIXES}
+        clients.kms.create_key(Description="someone else's key")
+        yield session, clients, keys
 
 
-def deploy(clients: td.AwsClients, naming: DeploymentNaming) -> None:
-    """What a deployment with this naming leaves in an account."""
+def deploy(clients: td.AwsClients, naming: DeploymentNaming) -> set[str]:
+    """What a deployment with this naming leaves in an account; returns its live key ids."""
     for stack in td.stack_names(naming):
         clients.cloudformation.create_stack(StackName=stack, TemplateBody=STACK_TEMPLATE)
     for bucket in (
@@ -108,6 +114,38 @@ def deploy(clients: td.AwsClients, naming: DeploymentNaming) -> None:
         f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{naming.endpoint_name}",
     ):
         clients.logs.create_log_group(logGroupName=group)
+    return create_keys(clients, naming)
+
+
+def create_keys(clients: td.AwsClients, naming: DeploymentNaming) -> set[str]:
+    label = naming.prefix or "prod"
+    by_alias = clients.kms.create_key(Description=f"{label} operations")["KeyMetadata"]["KeyId"]
+    clients.kms.create_alias(
+        AliasName=naming.key_alias(naming.operations_key_name), TargetKeyId=by_alias
+    )
+    by_stack_tag = clients.kms.create_key(
+        Description=f"{label} endpoint",
+        Tags=[{"TagKey": td.STACK_NAME_TAG_KEY, "TagValue": naming.sagemaker_stack_name}],
+    )["KeyMetadata"]["KeyId"]
+    by_prefix_tag = clients.kms.create_key(
+        Description=f"{label} endpoint of an earlier run",
+        Tags=[{"TagKey": td.DEPLOYMENT_TAG_KEY, "TagValue": label}],
+    )["KeyMetadata"]["KeyId"]
+    already_scheduled = clients.kms.create_key(
+        Description=f"{label} key of an interrupted teardown",
+        Tags=[{"TagKey": td.STACK_NAME_TAG_KEY, "TagValue": naming.lambda_stack_name}],
+    )["KeyMetadata"]["KeyId"]
+    clients.kms.schedule_key_deletion(KeyId=already_scheduled, PendingWindowInDays=7)
+    return {by_alias, by_stack_tag, by_prefix_tag}
+
+
+def live_keys(kms) -> set[str]:
+    ids = {key["KeyId"] for key in kms.list_keys()["Keys"]}
+    return {
+        key_id
+        for key_id in ids
+        if kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    }
 
 
 def inventory(clients: td.AwsClients) -> dict[str, set[str]]:
@@ -126,10 +164,11 @@ def inventory(clients: td.AwsClients) -> dict[str, set[str]]:
         "endpoints": {e["EndpointName"] for e in clients.sagemaker.list_endpoints()["Endpoints"]},
         "scalable_targets": {t["ResourceId"] for t in targets["ScalableTargets"]},
         "log_groups": {g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]},
+        "keys": live_keys(clients.kms),
     }
 
 
-def expected_selection(prefix: str) -> dict[str, set[str]]:
+def expected_selection(prefix: str, keys: dict[str, set[str]]) -> dict[str, set[str]]:
     naming = DeploymentNaming(prefix)
     label = prefix or "prod"
     return {
@@ -150,6 +189,7 @@ def expected_selection(prefix: str) -> dict[str, set[str]]:
             f"{naming.sagemaker_stack_name}-RolloutLogGroupEB72B340-DEF",
             f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{naming.endpoint_name}",
         },
+        "keys": keys[prefix],
     }
 
 
@@ -158,14 +198,15 @@ def as_sets(plan: td.TeardownPlan) -> dict[str, set[str]]:
 
 
 def test_the_plan_selects_exactly_the_prefixed_deployment(account):
-    _, clients = account
+    _, clients, keys = account
     plan = td.plan_teardown(clients, "it1", ACCOUNT, REGION)
-    assert as_sets(plan) == expected_selection("it1")
+    assert as_sets(plan) == expected_selection("it1", keys)
+    assert len(plan.keys) == len(KEY_KINDS)  # by alias, by stack tag, by prefix tag
     assert plan.stacks == td.stack_names(DeploymentNaming("it1"))  # reverse deploy order
 
 
 def test_teardown_deletes_the_prefixed_deployment_and_nothing_else(account):
-    session, clients = account
+    session, clients, keys = account
     before = inventory(clients)
 
     _, problems = td.teardown(session, "it1", REGION, log=lambda _: None)
@@ -173,16 +214,29 @@ def test_teardown_deletes_the_prefixed_deployment_and_nothing_else(account):
     assert problems == []
     after = inventory(clients)
     removed = {kind: before[kind] - after[kind] for kind in before}
-    assert removed == expected_selection("it1")
+    assert removed == expected_selection("it1", keys)
     assert td.plan_teardown(clients, "it1", ACCOUNT, REGION).is_empty
     # The other test deployment and the unprefixed one are whole.
     for other in ("it10", "it2", ""):
-        for kind, names in expected_selection(other).items():
+        for kind, names in expected_selection(other, keys).items():
             assert names <= after[kind], kind
 
 
+def test_keys_are_scheduled_for_deletion_in_seven_days_not_deleted(account):
+    session, clients, keys = account
+    _, problems = td.teardown(session, "it1", REGION, log=lambda _: None)
+    assert problems == []
+    window = timedelta(days=td.KEY_DELETION_WINDOW_DAYS)
+    assert window == timedelta(days=7)  # KMS's shortest waiting period
+    for key_id in keys["it1"]:
+        metadata = clients.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        assert metadata["KeyState"] == "PendingDeletion", key_id
+        remaining = metadata["DeletionDate"] - datetime.now(UTC)
+        assert window - timedelta(minutes=5) < remaining <= window, key_id
+
+
 def test_the_unprefixed_deployment_is_refused(account):
-    _, clients = account
+    _, clients, _ = account
     with pytest.raises(td.UnsafePrefixError, match="unprefixed"):
         td.plan_teardown(clients, "", ACCOUNT, REGION)
     with pytest.raises(td.UnsafePrefixError, match="deployment prefix"):
@@ -190,7 +244,7 @@ def test_the_unprefixed_deployment_is_refused(account):
 
 
 def test_the_command_without_yes_only_shows_the_plan(account, capsys):
-    _, clients = account
+    _, clients, _ = account
     before = inventory(clients)
     assert td.main(["--prefix", "it1", "--region", REGION]) == 0
     out = capsys.readouterr().out
