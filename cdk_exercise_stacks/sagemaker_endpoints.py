@@ -132,6 +132,10 @@ class SentimentEndpointStack(Stack):
             self,
             "Rollout",
             parameter_name=self.model_parameter_name,
+            endpoint_name=self.endpoint_name,
+            model_execution_role=self.execution_role,
+            rollback_alarms=self.deployment.rollback_alarms,
+            volume_key_arn=self.endpoint_config.kms_key_id,
             function_name=naming.rollout_function_name,
             alarm_actions=alarm_actions,
         )

@@ -232,6 +232,11 @@ DEPLOYMENT_ALARM_DATAPOINTS_TO_ALARM = 2
 DEPLOYMENT_CANARY_MIN_INSTANCES = 2
 DEPLOYMENT_CANARY_SIZE_INSTANCES = 1
 DEPLOYMENT_CANARY_WAIT_SECONDS = 300
+# WaitIntervalInSeconds of an ALL_AT_ONCE update (the API requires it for every traffic type):
+# the baking period after all traffic has moved to the new fleet, during which SageMaker watches
+# the rollback alarms. Together with DEPLOYMENT_BAKE_SECONDS (TerminationWaitInSeconds, the old
+# fleet kept after the deployment) it must stay below DEPLOYMENT_MAX_EXECUTION_SECONDS (ADR-0053).
+DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS = 600
 
 # --------------------------------------------------------------------------------------------
 # Automated rollout (a new registered model reaches the endpoint)
@@ -275,13 +280,8 @@ ROLLOUT_ALARM_PERIOD_SECONDS = 300
 ROLLOUT_STACK_NAME_ENV_VAR = "STACK_NAME"
 ROLLOUT_CFN_ROLE_ARN_ENV_VAR = "CFN_ROLE_ARN"
 ROLLOUT_PARAMETER_ENV_VAR = "MODEL_PARAMETER_NAME"
-# CloudFormation performs the update with the CDK bootstrap's execution role (default qualifier).
+# Qualifier of the CDK bootstrap the stacks are deployed with (the default one).
 CDK_BOOTSTRAP_QUALIFIER = "hnb659fds"
 # CDK stacks declare this SSM-typed template parameter (BootstrapVersion); CloudFormation reads
 # it, like the model parameter, with the credentials of whoever calls UpdateStack (ADR-0052).
 CDK_BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_BOOTSTRAP_QUALIFIER}/version"
-
-
-def cfn_execution_role_name(account: str, region: str) -> str:
-    """Name of the CDK bootstrap's CloudFormation execution role."""
-    return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account}-{region}"

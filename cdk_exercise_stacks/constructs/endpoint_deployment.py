@@ -2,8 +2,9 @@
 
 Every update of the endpoint (a new endpoint configuration, which each new model brings)
 provisions a new fleet, shifts traffic to it, watches the rollback alarms for the baking period
-and only then retires the old fleet; an alarm during the shift or the bake sends traffic back
-to the old fleet (ADR-0053, ADR-0054). The instance count that autoscaling reached is kept
+(``WaitIntervalInSeconds``) and keeps the old fleet for ``TerminationWaitInSeconds`` more before
+retiring it; an alarm during the shift or the bake sends traffic back to the old fleet
+(ADR-0053, ADR-0054). The instance count that autoscaling reached is kept
 (``RetainAllVariantProperties``), otherwise every update would reset it to the initial count.
 """
 
@@ -20,6 +21,7 @@ from config import constants
 from policies.exceptions import acknowledge
 
 _BAKE_RANGE = (0, 3600)  # TerminationWaitInSeconds
+_WAIT_INTERVAL_RANGE = (0, 3600)  # TrafficRoutingConfig.WaitIntervalInSeconds
 _MAX_EXECUTION_RANGE = (600, 28800)  # MaximumExecutionTimeoutInSeconds
 _ALARM_ACTION_RULES = (
     "HIPAA.Security-CloudWatchAlarmAction",
@@ -31,7 +33,12 @@ _NO_ALARM_ACTIONS = (
 )
 
 
-def traffic_routing(min_instance_count: int) -> sagemaker.CfnEndpoint.TrafficRoutingConfigProperty:
+def traffic_routing(
+    min_instance_count: int,
+    *,
+    all_at_once_wait_seconds: int = constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS,
+    canary_wait_seconds: int = constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
+) -> sagemaker.CfnEndpoint.TrafficRoutingConfigProperty:
     """The traffic shift for a variant that never has fewer than ``min_instance_count``
     instances when an update starts.
 
@@ -39,18 +46,26 @@ def traffic_routing(min_instance_count: int) -> sagemaker.CfnEndpoint.TrafficRou
     DEPLOYMENT_CANARY_MIN_INSTANCES on the update is CANARY; below, ALL_AT_ONCE (still
     blue/green: the old fleet stays until the bake is over). The policy is fixed at synth, so it
     must hold for the smallest fleet the variant can have, not for the current one.
+
+    ``WaitIntervalInSeconds`` is set for both types: the SageMaker API requires it (botocore's
+    ``TrafficRoutingConfig`` lists it as required) although the CloudFormation schema does not,
+    so an endpoint update without it would be refused (ADR-0053).
     """
     if min_instance_count < 1:
         raise ValueError(f"min_instance_count must be at least 1, got {min_instance_count}")
     if min_instance_count >= constants.DEPLOYMENT_CANARY_MIN_INSTANCES:
+        _check_range("canary_wait_seconds", canary_wait_seconds, _WAIT_INTERVAL_RANGE)
         return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
             type="CANARY",
             canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
                 type="INSTANCE_COUNT", value=constants.DEPLOYMENT_CANARY_SIZE_INSTANCES
             ),
-            wait_interval_in_seconds=constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
+            wait_interval_in_seconds=canary_wait_seconds,
         )
-    return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(type="ALL_AT_ONCE")
+    _check_range("all_at_once_wait_seconds", all_at_once_wait_seconds, _WAIT_INTERVAL_RANGE)
+    return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+        type="ALL_AT_ONCE", wait_interval_in_seconds=all_at_once_wait_seconds
+    )
 
 
 class EndpointDeployment(Construct):
@@ -67,6 +82,8 @@ class EndpointDeployment(Construct):
         initial_instance_count: int,
         min_instance_count: int | None = None,
         bake_seconds: int = constants.DEPLOYMENT_BAKE_SECONDS,
+        all_at_once_wait_seconds: int = constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS,
+        canary_wait_seconds: int = constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
         max_execution_seconds: int = constants.DEPLOYMENT_MAX_EXECUTION_SECONDS,
         alarm_actions: Sequence[cloudwatch.IAlarmAction] = (),
     ) -> None:
@@ -77,6 +94,12 @@ class EndpointDeployment(Construct):
         :param initial_instance_count: the variant's InitialInstanceCount.
         :param min_instance_count: the fewest instances the variant can have when an update
             starts (the autoscaling minimum); default: the initial count.
+        :param bake_seconds: TerminationWaitInSeconds, how long the old fleet is kept after the
+            deployment completed.
+        :param all_at_once_wait_seconds: WaitIntervalInSeconds of an ALL_AT_ONCE update, the
+            alarm-watched bake after the whole shift; ``canary_wait_seconds`` likewise for a
+            CANARY one. The chosen wait plus ``bake_seconds`` must stay below
+            ``max_execution_seconds``.
         :param alarm_actions: actions of the rollback alarms (for example an SNS topic);
             auto-rollback reads the alarms' state and works without any.
         """
@@ -92,6 +115,14 @@ class EndpointDeployment(Construct):
         if min_instance_count < 1:
             raise ValueError(f"min_instance_count must be at least 1, got {min_instance_count}")
         smallest_fleet = min(initial_instance_count, min_instance_count)
+        self.traffic_routing = traffic_routing(
+            smallest_fleet,
+            all_at_once_wait_seconds=all_at_once_wait_seconds,
+            canary_wait_seconds=canary_wait_seconds,
+        )
+        _check_execution_timeout(
+            max_execution_seconds, bake_seconds, self.traffic_routing.wait_interval_in_seconds
+        )
 
         variant = f"{endpoint_name}/{variant_name}"
         dimensions = {"EndpointName": endpoint_name, "VariantName": variant_name}
@@ -131,7 +162,6 @@ class EndpointDeployment(Construct):
                         alarm, rule, adr="0054", reason=_NO_ALARM_ACTIONS, apply_to_children=True
                     )
 
-        self.traffic_routing = traffic_routing(smallest_fleet)
         endpoint.deployment_config = sagemaker.CfnEndpoint.DeploymentConfigProperty(
             blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
                 traffic_routing_configuration=self.traffic_routing,
@@ -168,3 +198,15 @@ def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
     low, high = bounds
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high} seconds, got {value}")
+
+
+def _check_execution_timeout(max_execution: int, termination_wait: int, wait_interval: int) -> None:
+    """MaximumExecutionTimeoutInSeconds "should be larger than the total waiting time specified
+    in TerminationWaitInSeconds and WaitIntervalInSeconds" (SageMaker API reference,
+    BlueGreenUpdatePolicy); the rest of it is the time to provision the new fleet."""
+    waiting = termination_wait + wait_interval
+    if max_execution <= waiting:
+        raise ValueError(
+            f"max_execution_seconds ({max_execution}) must be larger than bake_seconds "
+            f"({termination_wait}) plus the traffic wait interval ({wait_interval}) = {waiting}"
+        )

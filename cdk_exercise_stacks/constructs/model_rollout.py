@@ -3,8 +3,9 @@
 Parameter Store Change (EventBridge) -> encrypted queue -> rollout function -> UpdateStack with
 the previous template, which makes CloudFormation re-read the SSM-typed parameter and roll the
 new model out through the endpoint's blue/green deployment (ADR-0050). The queue holds requests
-while an update is in progress and coalesces them (ADR-0051); the function's role may update
-this one stack and pass the CDK bootstrap's CloudFormation execution role, nothing more
+while an update is in progress and coalesces them (ADR-0051). CloudFormation performs the update
+with a narrow service role of its own (``RolloutServiceRole``: replace the model, update this
+endpoint); the function may update this one stack only with that role, and pass no other
 (ADR-0052). The stack's own status-change events come back through the same queue, so that a
 completed or rolled-back update is logged and counted too.
 """
@@ -25,19 +26,24 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cdk_exercise_stacks.constructs.rollout_service_role import (
+    CLOUDFORMATION_PRINCIPAL,
+    RolloutServiceRole,
+)
 from config import constants
 from policies.exceptions import acknowledge, checkov_skip
 
 DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.ROLLOUT_ASSET_DIR
 _ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 
-# What the function calls on its stack: read status and parameters, read which template
-# parameters are SSM-typed and which capabilities the template needs, update it.
-STACK_ACTIONS = (
+# What the function reads on its stack: status and parameters, which template parameters are
+# SSM-typed and which capabilities the template needs.
+STACK_READ_ACTIONS = (
     "cloudformation:DescribeStacks",
     "cloudformation:GetTemplateSummary",
-    "cloudformation:UpdateStack",
 )
+# Allowed only with RoleARN = the rollout's service role (condition cloudformation:RoleArn).
+STACK_UPDATE_ACTIONS = ("cloudformation:UpdateStack",)
 # CloudFormation resolves SSM-typed template parameters with the caller's credentials (ADR-0052).
 PARAMETER_ACTIONS = ("ssm:GetParameters",)
 # What the SQS event source mapping does with the request queue on the function's behalf.
@@ -71,8 +77,11 @@ class ModelRollout(Construct):
         construct_id: str,
         *,
         parameter_name: str,
+        endpoint_name: str,
+        model_execution_role: iam.IRole,
+        rollback_alarms: Sequence[cloudwatch.IAlarm],
+        volume_key_arn: str | None = None,
         function_name: str | None = None,
-        cfn_execution_role_arn: str | None = None,
         bootstrap_version_parameter_name: str | None = constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
         metrics_namespace: str = constants.ROLLOUT_METRICS_NAMESPACE,
         alarm_actions: Sequence[cloudwatch.IAlarmAction] = (),
@@ -80,9 +89,9 @@ class ModelRollout(Construct):
     ) -> None:
         """
         :param parameter_name: the model parameter (fully qualified) whose changes roll out.
+        :param endpoint_name, model_execution_role, rollback_alarms, volume_key_arn: what the
+            update touches, which scopes CloudFormation's service role (``RolloutServiceRole``).
         :param function_name: physical name of the function; generated when None.
-        :param cfn_execution_role_arn: the service role CloudFormation updates the stack with;
-            default: the CDK bootstrap's execution role of this account and region.
         :param bootstrap_version_parameter_name: the CDK bootstrap version parameter the stack
             template declares (BootstrapVersion), or None if the stack declares none.
         :param alarm_actions: actions of the rollout's alarms (for example an SNS topic).
@@ -94,12 +103,15 @@ class ModelRollout(Construct):
         self.stack_name = stack.stack_name
         self.parameter_name = parameter_name
         self.metrics_namespace = metrics_namespace
-        self.cfn_execution_role_arn = cfn_execution_role_arn or stack.format_arn(
-            service="iam",
-            region="",
-            resource="role",
-            resource_name=constants.cfn_execution_role_name(Aws.ACCOUNT_ID, Aws.REGION),
+        self.service_role = RolloutServiceRole(
+            self,
+            "ServiceRole",
+            endpoint_name=endpoint_name,
+            model_execution_role=model_execution_role,
+            rollback_alarms=rollback_alarms,
+            volume_key_arn=volume_key_arn,
         )
+        self.cfn_role_arn = self.service_role.role.role_arn
         read_parameters = [parameter_name]
         if bootstrap_version_parameter_name:
             read_parameters.append(bootstrap_version_parameter_name)
@@ -159,14 +171,14 @@ class ModelRollout(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Updates one stack through CloudFormation's service role",
+            description="Updates one stack through the rollout's CloudFormation service role",
         )
         # One customer-managed policy holds every permission; the function gets the role
         # read-only, so that no grant can add an inline statement beside it (ADR-0055).
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
-            description="Model rollout: update this stack through the CDK execution role",
+            description="Model rollout: update this stack through its CloudFormation service role",
             statements=self._statements(),
             roles=[self.role],
         )
@@ -206,7 +218,7 @@ class ModelRollout(Construct):
     def environment(self) -> dict[str, str]:
         return {
             constants.ROLLOUT_STACK_NAME_ENV_VAR: self.stack_name,
-            constants.ROLLOUT_CFN_ROLE_ARN_ENV_VAR: self.cfn_execution_role_arn,
+            constants.ROLLOUT_CFN_ROLE_ARN_ENV_VAR: self.cfn_role_arn,
             constants.ROLLOUT_PARAMETER_ENV_VAR: self.parameter_name,
             constants.METRICS_NAMESPACE_ENV_VAR: self.metrics_namespace,
         }
@@ -214,18 +226,24 @@ class ModelRollout(Construct):
     def _statements(self) -> list[iam.PolicyStatement]:
         return [
             iam.PolicyStatement(
-                sid="UpdateThisStack",
-                actions=list(STACK_ACTIONS),
+                sid="ReadThisStack",
+                actions=list(STACK_READ_ACTIONS),
                 # This stack's own id: arn:...:stack/<name>/<uuid>.
                 resources=[Aws.STACK_ID],
             ),
+            # Without the condition, an UpdateStack without RoleARN would run with the role the
+            # stack used last, the CDK execution role after a `cdk deploy` (ADR-0052).
             iam.PolicyStatement(
-                sid="PassCloudFormationExecutionRole",
+                sid="UpdateThisStackWithRolloutRole",
+                actions=list(STACK_UPDATE_ACTIONS),
+                resources=[Aws.STACK_ID],
+                conditions={"StringEquals": {"cloudformation:RoleArn": self.cfn_role_arn}},
+            ),
+            iam.PolicyStatement(
+                sid="PassRolloutServiceRole",
                 actions=["iam:PassRole"],
-                resources=[self.cfn_execution_role_arn],
-                conditions={
-                    "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
-                },
+                resources=[self.cfn_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": CLOUDFORMATION_PRINCIPAL}},
             ),
             iam.PolicyStatement(
                 sid="ResolveStackParameters",

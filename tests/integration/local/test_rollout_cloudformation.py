@@ -2,11 +2,16 @@
 
 The synthesized ``sagemaker-endpoint-stack`` template is created in moto the way ``cdk deploy``
 creates it: no explicit parameter values, so CloudFormation resolves the SSM-typed model
-parameter and the CDK bootstrap version from moto's SSM, and the stack's file assets (Lambda
-code) are uploaded to the bootstrap bucket first. Then a new model key is registered and the
-rollout handler runs in-process against moto, exactly as the function would in AWS.
+parameter and the CDK bootstrap version from moto's SSM, the stack's file assets (Lambda
+code) are uploaded to the bootstrap bucket first, and the CDK execution role is the stack's
+role. Then a new model key is registered and the rollout handler runs in-process against moto
+with the settings of the deployed function's environment, exactly as the function would in AWS:
+it passes the stack's own narrow service role, never the CDK execution role (ADR-0052).
 
 What moto does not emulate, and this test therefore does not check:
+- IAM: no permission is enforced, so the service role's sufficiency is not exercised here (its
+  statements are compared with the CloudFormation handlers' permissions in
+  tests/unit/rollout/test_rollout_service_role.py);
 - Application Auto Scaling resources in a template are skipped ("No Moto CloudFormation
   support"): the scalable target and the CPU policy are not created;
 - the replacement of the model does not cascade to the endpoint configuration and the endpoint
@@ -23,7 +28,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import boto3
+import botocore.session
 import pytest
+from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from config import constants
@@ -35,10 +43,15 @@ for _path in (REPO / constants.ROLLOUT_ASSET_DIR, REPO / "tests" / "unit" / "rol
 
 from rollout_handler import AwsClients, handle_batch  # noqa: E402
 from rollout_settings import load_settings  # noqa: E402
+from rollout_stacks import without_intrinsics  # noqa: E402
 from rollout_testkit import ACCOUNT, REGION, CallRecorder, clients, parameter_change  # noqa: E402
 
 STACK = constants.SAGEMAKER_STACK_NAME
-CFN_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{constants.cfn_execution_role_name(ACCOUNT, REGION)}"
+# The role `cdk deploy` creates and updates the stack with: the CDK bootstrap's execution role.
+DEPLOY_ROLE_ARN = (
+    f"arn:aws:iam::{ACCOUNT}:role/"
+    f"cdk-{constants.CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{ACCOUNT}-{REGION}"
+)
 FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment-v1{constants.MODEL_ARTIFACT_SUFFIX}"
 NEW_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment-v2{constants.MODEL_ARTIFACT_SUFFIX}"
 
@@ -110,6 +123,30 @@ def _model_logical_id(template) -> str:
     return logical_id
 
 
+def _deployed_function_settings(template):
+    """The rollout settings the deployed function reads: its environment, as CloudFormation
+    resolved it in the stack. (Found by its FunctionName: moto's DescribeStackResource fails on
+    a resource listed after one it skipped, such as an alarm.)"""
+    [name] = [
+        res["Properties"]["FunctionName"]
+        for res in template["Resources"].values()
+        if res["Type"] == "AWS::Lambda::Function"
+        and res["Properties"].get("Handler") == constants.ROLLOUT_HANDLER
+    ]
+    configuration = boto3.client("lambda", region_name=REGION).get_function_configuration(
+        FunctionName=name
+    )
+    return load_settings(configuration["Environment"]["Variables"])
+
+
+def _trusted_principals(role_arn: str) -> list[dict]:
+    role = boto3.client("iam", region_name=REGION).get_role(RoleName=role_arn.split("/")[-1])
+    document = role["Role"]["AssumeRolePolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    return [statement["Principal"] for statement in document["Statement"]]
+
+
 def _served_model(aws, logical_id) -> tuple[str, str]:
     """(physical model name, ModelDataUrl) of the model the stack owns now."""
     resource = aws["cloudformation"].describe_stack_resource(
@@ -142,7 +179,7 @@ def test_registered_model_reaches_the_real_stack_through_the_rollout(
         StackName=STACK,
         TemplateBody=json.dumps(sagemaker_template),
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-        RoleARN=CFN_ROLE_ARN,
+        RoleARN=DEPLOY_ROLE_ARN,
     )
     model_id = _model_logical_id(sagemaker_template)
     first_name, first_url = _served_model(aws, model_id)
@@ -151,14 +188,14 @@ def test_registered_model_reaches_the_real_stack_through_the_rollout(
     ssm.put_parameter(
         Name=constants.SSM_PARAMETER_MODEL, Value=NEW_KEY, Type="String", Overwrite=True
     )
-    settings = load_settings(
-        {
-            "STACK_NAME": STACK,
-            "CFN_ROLE_ARN": CFN_ROLE_ARN,
-            "MODEL_PARAMETER_NAME": constants.SSM_PARAMETER_MODEL,
-            "METRICS_NAMESPACE": constants.ROLLOUT_METRICS_NAMESPACE,
-        }
-    )
+    settings = _deployed_function_settings(sagemaker_template)
+    service_role_arn = settings.cfn_role_arn
+    # The stack's own role, trusted by CloudFormation only: not the CDK execution role.
+    assert service_role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/")
+    assert service_role_arn != DEPLOY_ROLE_ARN
+    assert _trusted_principals(service_role_arn) == [{"Service": "cloudformation.amazonaws.com"}]
+    assert settings.stack_name == STACK
+    assert settings.parameter_name == constants.SSM_PARAMETER_MODEL
     recorder = CallRecorder(cloudformation)
     response = handle_batch(
         {"Records": [parameter_change(name=constants.SSM_PARAMETER_MODEL, message_id="m1")]},
@@ -169,7 +206,7 @@ def test_registered_model_reaches_the_real_stack_through_the_rollout(
     assert response == {"batchItemFailures": []}
     [update] = recorder.named("UpdateStack")
     assert update["UsePreviousTemplate"] is True
-    assert update["RoleARN"] == CFN_ROLE_ARN
+    assert update["RoleARN"] == service_role_arn != DEPLOY_ROLE_ARN
     assert {p["ParameterKey"]: p.get("ParameterValue") for p in update["Parameters"]} == {
         key: declared["Default"] for key, declared in sagemaker_template["Parameters"].items()
     }
@@ -178,3 +215,35 @@ def test_registered_model_reaches_the_real_stack_through_the_rollout(
     assert new_name != first_name  # replaced, as every property of a model is create-only
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert stack["RoleARN"] == service_role_arn
+
+
+def test_the_real_endpoint_update_is_accepted_by_the_sagemaker_api(sagemaker_template):
+    """The synthesized endpoint's DeploymentConfig against botocore's UpdateEndpoint input shape
+    (the CloudFormation property names are the API's): the CloudFormation schema leaves
+    WaitIntervalInSeconds optional, the API requires it (ADR-0053)."""
+    [endpoint] = [
+        res["Properties"]
+        for res in sagemaker_template["Resources"].values()
+        if res["Type"] == "AWS::SageMaker::Endpoint"
+    ]
+    call = {
+        "EndpointName": endpoint["EndpointName"],
+        "EndpointConfigName": "endpoint-config-1",
+        "RetainAllVariantProperties": endpoint["RetainAllVariantProperties"],
+        "DeploymentConfig": without_intrinsics(endpoint["DeploymentConfig"]),
+    }
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("sagemaker")
+        .operation_model("UpdateEndpoint")
+        .input_shape
+    )
+    report = ParamValidator().validate(call, shape)
+    assert not report.has_errors(), report.generate_report()
+    assert (
+        call["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"][
+            "WaitIntervalInSeconds"
+        ]
+        == constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS
+    )

@@ -1,5 +1,6 @@
-"""The project's compliance packs (the four stock cdk-nag packs and the project's own) over a
-stack holding only the rollout's constructs: nothing unacknowledged, no acknowledgment without
+"""The project's compliance packs (the four stock cdk-nag packs and the project's own) over small
+stacks holding the rollout's constructs (rollout_stacks.py), with and without alarm actions and
+a volume key: nothing unacknowledged, no acknowledgment without
 a finding, every reason traced to a rollout ADR (ADR-0055)."""
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import cx_api
+from rollout_stacks import endpoint_stack
 
-from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
-from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
 from policies.exceptions import collect_exceptions, invalid_exceptions
 from policies.nag import compliance_packs
 
@@ -27,28 +26,15 @@ ALARM_ACTION_RULES = {
 }
 
 
-def _stack(app: cdk.App, name: str, *, with_topic: bool) -> cdk.Stack:
-    stack = cdk.Stack(app, name)
-    endpoint = sagemaker.CfnEndpoint(
-        stack, "Endpoint", endpoint_name="sagemaker-endpoint", endpoint_config_name="config"
-    )
+def _stack(app: cdk.App, name: str, *, with_topic: bool, volume_key: bool = False) -> cdk.Stack:
     actions = []
     if with_topic:
-        topic = sns.Topic(stack, "Operations", enforce_ssl=True)
+        topic_stack = cdk.Stack(app, f"{name}-topic")
+        topic = sns.Topic(topic_stack, "Operations", enforce_ssl=True)
         actions = [cloudwatch_actions.SnsAction(topic)]
-    EndpointDeployment(
-        stack,
-        "Deployment",
-        endpoint=endpoint,
-        endpoint_name="sagemaker-endpoint",
-        variant_name="AllTraffic",
-        initial_instance_count=1,
-        alarm_actions=actions,
-    )
-    ModelRollout(
-        stack, "Rollout", parameter_name="/sentiment_model/latest_object_key", alarm_actions=actions
-    )
-    return stack
+    parts = endpoint_stack(app, name, volume_key=volume_key, alarm_actions=actions)
+    parts.add_rollout(alarm_actions=actions)
+    return parts.stack
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +43,18 @@ def checked(tmp_path_factory):
     app = cdk.App(outdir=str(outdir), builtin_cloud_formation_validation=False)
     plain = _stack(app, "rollout-plain", with_topic=False)
     notified = _stack(app, "rollout-notified", with_topic=True)
+    keyed = _stack(app, "rollout-keyed", with_topic=False, volume_key=True)
     for pack in compliance_packs(reports=True, verbose=False):
         cdk.Aspects.of(app).add(pack)
     assembly = app.synth()
     return {
         "outdir": Path(outdir),
         "assembly": assembly,
-        "stack_names": {"plain": plain.stack_name, "notified": notified.stack_name},
+        "stack_names": {
+            "plain": plain.stack_name,
+            "notified": notified.stack_name,
+            "keyed": keyed.stack_name,
+        },
         "templates": {s.stack_name: s.template for s in assembly.stacks},
     }
 
@@ -90,7 +81,7 @@ def _suppressed_rules(outdir: Path, stack_name: str) -> set[str]:
     return suppressed
 
 
-@pytest.mark.parametrize("variant", ["plain", "notified"])
+@pytest.mark.parametrize("variant", ["plain", "notified", "keyed"])
 def test_no_unacknowledged_finding_on_the_rollout_constructs(checked, variant):
     assert _findings_on_ours(checked["assembly"], checked["stack_names"][variant]) == []
 
