@@ -276,6 +276,12 @@ ROLLOUT_MAX_RECEIVE_COUNT = -(
 ROLLOUT_QUEUE_RETENTION_DAYS = 4
 ROLLOUT_DLQ_RETENTION_DAYS = 14
 ROLLOUT_ALARM_PERIOD_SECONDS = 300
+# Every rollout alarm fires on one bad datapoint: each counts events that need an operator.
+ROLLOUT_ALARM_THRESHOLD = 1
+ROLLOUT_ALARM_EVALUATION_PERIODS = 1
+# The one dimension of the rollout's metrics; rollout/rollout_telemetry.py writes the same name
+# (a test ties the two, the asset cannot import config/).
+ROLLOUT_METRICS_STACK_DIMENSION = "StackName"
 # Environment of the rollout function (the asset reads these names; it never imports config/).
 ROLLOUT_STACK_NAME_ENV_VAR = "STACK_NAME"
 ROLLOUT_CFN_ROLE_ARN_ENV_VAR = "CFN_ROLE_ARN"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from rollout_decision import (
     Outcome,
     StackAction,
@@ -39,11 +39,18 @@ class AttemptResult:
 def attempt_rollout(
     cloudformation: Any, ssm: Any, settings: RolloutSettings, message_ids: Sequence[str]
 ) -> AttemptResult:
-    """Start one stack update for all ``message_ids``, or say why not."""
+    """Start one stack update for all ``message_ids``, or say why not.
+
+    An error that never reached CloudFormation or got no answer (botocore's own: no connection,
+    a timeout) defers the requests: nothing is known to have happened, and a retry of an
+    UpdateStack that did start is recognised by its request token.
+    """
     try:
         stacks = cloudformation.describe_stacks(StackName=settings.stack_name)["Stacks"]
     except ClientError as error:
         return _from_error("DescribeStacks", error)
+    except BotoCoreError as error:
+        return _unreachable("DescribeStacks", error)
     if not stacks:
         return AttemptResult(Outcome.FAILED, f"stack {settings.stack_name!r} not found")
     stack = stacks[0]
@@ -60,6 +67,8 @@ def attempt_rollout(
         parameters = update_parameters(summary.get("Parameters", []), stack.get("Parameters", []))
     except ClientError as error:
         return _from_error("GetTemplateSummary", error, status)
+    except BotoCoreError as error:
+        return _unreachable("GetTemplateSummary", error, status)
     except ValueError as error:
         return AttemptResult(Outcome.FAILED, str(error), status)
     token = request_token(message_ids)
@@ -75,6 +84,8 @@ def attempt_rollout(
         )
     except ClientError as error:
         return _from_error("UpdateStack", error, status, token, version)
+    except BotoCoreError as error:
+        return _unreachable("UpdateStack", error, status, token, version)
     return AttemptResult(Outcome.STARTED, "update started", status, token, version)
 
 
@@ -96,11 +107,23 @@ def _from_error(
     )
 
 
+def _unreachable(
+    operation: str,
+    error: BotoCoreError,
+    status: str = "",
+    token: str = "",
+    version: int | None = None,
+) -> AttemptResult:
+    return AttemptResult(
+        Outcome.DEFERRED, f"{operation}: {type(error).__name__}: {error}", status, token, version
+    )
+
+
 def _parameter_version(ssm: Any, name: str) -> int | None:
     """The parameter's current version, for the log; None when it cannot be read (the update
     itself then reports why)."""
     try:
         found = ssm.get_parameters(Names=[name])["Parameters"]
-    except ClientError:
+    except (ClientError, BotoCoreError):
         return None
     return int(found[0]["Version"]) if found else None

@@ -93,17 +93,27 @@ class StackOutcome:
 
 @dataclass(frozen=True)
 class InvalidRecord:
-    """A queue record that is neither; kept (retried, then dead-lettered), never dropped."""
+    """A queue record that is neither. One with a message id is kept (retried, then
+    dead-lettered), never dropped; one without cannot be handed back to the queue on its own,
+    so it is only logged and counted (``returnable``)."""
 
     message_id: str
     problem: str
+
+    @property
+    def returnable(self) -> bool:
+        """Whether SQS can take this record back alone: a partial-batch response with an empty
+        itemIdentifier fails the whole batch, valid records included."""
+        return bool(self.message_id)
 
 
 ParsedRecord = RolloutRequest | StackOutcome | InvalidRecord
 
 
-def parse_record(record: Mapping[str, Any], parameter_name: str) -> ParsedRecord:
+def parse_record(record: Any, parameter_name: str) -> ParsedRecord:
     """Classify one SQS record whose body is an EventBridge event."""
+    if not isinstance(record, Mapping):
+        return InvalidRecord("", f"SQS record is a {type(record).__name__}, not an object")
     message_id = str(record.get("messageId") or "")
     if not message_id:
         return InvalidRecord("", "SQS record has no messageId")

@@ -10,7 +10,9 @@ served by ONE stack update, because every update re-reads the parameter's newest
   move to the dead-letter queue, which has an alarm.
 
 Outcome events are logged and counted; malformed records are reported as failures so that they
-end up in the dead-letter queue for inspection instead of being dropped.
+end up in the dead-letter queue for inspection instead of being dropped. A record without a
+message id (or an event that is not an SQS batch at all) cannot be handed back on its own: it is
+logged and counted as invalid, and the rest of the batch is served as usual.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from rollout_cloudformation import attempt_rollout
-from rollout_decision import InvalidRecord, RolloutRequest, StackOutcome, parse_record
+from rollout_decision import (
+    InvalidRecord,
+    ParsedRecord,
+    RolloutRequest,
+    StackOutcome,
+    parse_record,
+)
 from rollout_settings import RolloutSettings, load_settings
 from rollout_telemetry import Telemetry
 
@@ -51,30 +59,47 @@ def _default_clients() -> AwsClients:
     )
 
 
-def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+def lambda_handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
     return handle_batch(event, load_settings(os.environ), _default_clients())
 
 
 def handle_batch(
-    event: Mapping[str, Any], settings: RolloutSettings, clients: AwsClients
+    event: Any, settings: RolloutSettings, clients: AwsClients
 ) -> dict[str, list[dict[str, str]]]:
     """Process one SQS batch; return the SQS partial-batch response."""
     telemetry = Telemetry(clients.cloudwatch, settings.metrics_namespace, settings.stack_name)
-    parsed = [parse_record(record, settings.parameter_name) for record in event.get("Records", [])]
+    parsed = _parse_batch(event, settings.parameter_name)
     failed_ids: list[str] = []
     try:
         for item in parsed:
             if isinstance(item, StackOutcome):
                 _report_outcome(telemetry, item)
             elif isinstance(item, InvalidRecord):
-                telemetry.event("invalid_request", message_id=item.message_id, problem=item.problem)
-                failed_ids.append(item.message_id)
+                telemetry.event(
+                    "invalid_request",
+                    message_id=item.message_id,
+                    problem=item.problem,
+                    will_retry=item.returnable,
+                )
+                if item.returnable:
+                    failed_ids.append(item.message_id)
         requests = [item for item in parsed if isinstance(item, RolloutRequest)]
         if requests:
             failed_ids.extend(_roll_out(telemetry, clients, settings, requests))
     finally:
         telemetry.flush()
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed_ids]}
+
+
+def _parse_batch(event: Any, parameter_name: str) -> list[ParsedRecord]:
+    """The batch's records, classified; an event that is no batch is one invalid record
+    (logged and counted, never raised)."""
+    if not isinstance(event, Mapping):
+        return [InvalidRecord("", f"event is a {type(event).__name__}, not an SQS batch")]
+    records = event.get("Records", [])
+    if not isinstance(records, list):
+        return [InvalidRecord("", f"event Records is a {type(records).__name__}, not a list")]
+    return [parse_record(record, parameter_name) for record in records]
 
 
 def _roll_out(
@@ -104,9 +129,14 @@ def _roll_out(
     return message_ids if result.outcome.retry else []
 
 
+def outcome_event(status: str) -> str:
+    """The telemetry event of a terminal stack status: succeeded, rolled back, or failed."""
+    return _OUTCOME_EVENTS.get(status, "update_failed")
+
+
 def _report_outcome(telemetry: Telemetry, outcome: StackOutcome) -> None:
     telemetry.event(
-        _OUTCOME_EVENTS.get(outcome.status, "update_failed"),
+        outcome_event(outcome.status),
         message_id=outcome.message_id,
         stack_id=outcome.stack_id,
         stack_status=outcome.status,

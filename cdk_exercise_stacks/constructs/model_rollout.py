@@ -276,7 +276,7 @@ class ModelRollout(Construct):
             return cloudwatch.Metric(
                 namespace=self.metrics_namespace,
                 metric_name=name,
-                dimensions_map={"StackName": self.stack_name},
+                dimensions_map={constants.ROLLOUT_METRICS_STACK_DIMENSION: self.stack_name},
                 statistic=cloudwatch.Stats.SUM,
                 period=period,
             )
@@ -287,9 +287,9 @@ class ModelRollout(Construct):
                 construct_id,
                 alarm_description=description,
                 metric=metric,
-                threshold=1,
+                threshold=constants.ROLLOUT_ALARM_THRESHOLD,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
+                evaluation_periods=constants.ROLLOUT_ALARM_EVALUATION_PERIODS,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+import rollout_handler
 import rollout_settings
 import rollout_telemetry
 from aws_cdk.assertions import Match, Template
+from rollout_decision import RolloutRequest, StackOutcome, parse_record
 from rollout_stacks import (
     PARAMETER,
     actions,
@@ -17,6 +19,7 @@ from rollout_stacks import (
     managed_policy_statements,
     only,
 )
+from rollout_testkit import sqs_record
 
 from cdk_exercise_stacks.constructs import model_rollout
 from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
@@ -240,10 +243,13 @@ def test_alarms_watch_the_dead_letter_queue_and_the_rollout_metrics(built, templ
     for metric in ("RolloutFailed", "RolloutRolledBack", "RolloutUpdateFailed"):
         props = by_metric[metric]
         assert props["Namespace"] == constants.ROLLOUT_METRICS_NAMESPACE
-        assert props["Dimensions"] == [{"Name": "StackName", "Value": "sagemaker-endpoint-stack"}]
+        assert props["Dimensions"] == [
+            {"Name": constants.ROLLOUT_METRICS_STACK_DIMENSION, "Value": "sagemaker-endpoint-stack"}
+        ]
     assert by_metric["Errors"]["Namespace"] == "AWS/Lambda"
     for props in rollout.values():
-        assert props["Threshold"] == 1
+        assert props["Threshold"] == constants.ROLLOUT_ALARM_THRESHOLD
+        assert props["EvaluationPeriods"] == constants.ROLLOUT_ALARM_EVALUATION_PERIODS
         assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
@@ -257,6 +263,11 @@ def test_alarm_metric_names_are_the_ones_the_function_emits():
     assert alarmed <= emitted
 
 
+def test_alarm_dimension_is_the_one_the_function_writes():
+    """The asset cannot import config/: the two spellings are tied here."""
+    assert rollout_telemetry.STACK_DIMENSION == constants.ROLLOUT_METRICS_STACK_DIMENSION
+
+
 def test_unqualified_parameter_name_is_refused():
     parts = endpoint_stack(cdk.App(builtin_cloud_formation_validation=False), "s")
     with pytest.raises(ValueError, match="'sentiment-model' must be fully qualified"):
@@ -268,3 +279,51 @@ def test_unqualified_parameter_name_is_refused():
             model_execution_role=parts.execution_role,
             rollback_alarms=parts.deployment.rollback_alarms,
         )
+
+
+# -------------------------------------------------- the rules and the handler agree on events --
+
+
+def _pattern(template: Template, source: str) -> dict:
+    rule = only(template, "AWS::Events::Rule", {"EventPattern": {"source": [source]}})
+    return rule["Properties"]["EventPattern"]
+
+
+def test_every_parameter_change_the_rule_delivers_is_a_rollout_request(template):
+    """Events built from the synthesized pattern go through the handler's parse path: a pattern
+    and a parser typed apart can drift (a new operation, a renamed detail-type)."""
+    pattern = _pattern(template, "aws.ssm")
+    [source], [detail_type] = pattern["source"], pattern["detail-type"]
+    [name] = pattern["detail"]["name"]
+    operations = pattern["detail"]["operation"]
+    assert operations
+    for operation in operations:
+        event = {
+            "source": source,
+            "detail-type": detail_type,
+            "time": "2026-11-27T10:00:00Z",
+            "detail": {"name": name, "type": "String", "operation": operation},
+        }
+        parsed = parse_record(sqs_record(event, f"m-{operation}"), PARAMETER)
+        assert parsed == RolloutRequest(f"m-{operation}", name, operation, event["time"])
+
+
+def test_every_stack_status_the_outcome_rule_delivers_is_reported_as_a_verdict(template):
+    pattern = _pattern(template, "aws.cloudformation")
+    [source], [detail_type] = pattern["source"], pattern["detail-type"]
+    statuses = pattern["detail"]["status-details"]["status"]
+    assert statuses
+    for status in statuses:
+        event = {
+            "source": source,
+            "detail-type": detail_type,
+            "detail": {
+                "stack-id": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+                "status-details": {"status": status, "status-reason": ""},
+                "client-request-token": "model-rollout-m1",
+            },
+        }
+        parsed = parse_record(sqs_record(event, f"o-{status}"), PARAMETER)
+        assert isinstance(parsed, StackOutcome), parsed
+        assert parsed.status == status
+        assert rollout_handler.outcome_event(status) in rollout_telemetry.METRIC_NAMES

@@ -200,3 +200,18 @@ def test_malformed_records_are_invalid_with_a_reason(record, problem):
     parsed = parse_record(record, PARAMETER)
     assert isinstance(parsed, InvalidRecord)
     assert problem in parsed.problem
+
+
+@pytest.mark.parametrize("record", ["a string", 42, None, ["messageId", "m"]])
+def test_a_record_that_is_no_object_is_invalid_and_cannot_go_back_alone(record):
+    parsed = parse_record(record, PARAMETER)
+    assert isinstance(parsed, InvalidRecord)
+    assert parsed.problem == f"SQS record is a {type(record).__name__}, not an object"
+    assert parsed.returnable is False
+
+
+def test_a_malformed_record_with_a_message_id_goes_back_to_the_queue():
+    parsed = parse_record({"messageId": "m", "body": "not json"}, PARAMETER)
+    assert isinstance(parsed, InvalidRecord)
+    assert parsed.returnable is True
+    assert parse_record({"body": "{}"}, PARAMETER).returnable is False

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 import rollout_handler
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from moto import mock_aws
 from rollout_handler import AwsClients, handle_batch
@@ -25,6 +28,7 @@ from rollout_testkit import (
     MODEL_LOGICAL_ID,
     NAMESPACE,
     PARAMETER,
+    REGION,
     STACK_NAME,
     CallRecorder,
     clients,
@@ -292,3 +296,94 @@ def test_bad_environment_is_named(change, message):
 def test_metrics_namespace_defaults_when_unset():
     environ = {k: v for k, v in settings_env().items() if k != "METRICS_NAMESPACE"}
     assert load_settings(environ).metrics_namespace == NAMESPACE
+
+
+# ------------------------------------------------ malformed input and unreachable endpoints --
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        (["not", "a", "batch"], "event is a list, not an SQS batch"),
+        (None, "event is a NoneType, not an SQS batch"),
+        ({"Records": {"messageId": "m1"}}, "event Records is a dict, not a list"),
+    ],
+)
+def test_an_event_that_is_no_batch_is_logged_and_counted_not_raised(aws, log_lines, event, problem):
+    response = handle_batch(
+        event,
+        SETTINGS,
+        AwsClients(
+            cloudformation=aws["cloudformation"], ssm=aws["ssm"], cloudwatch=aws["cloudwatch"]
+        ),
+    )
+
+    assert response == {"batchItemFailures": []}
+    [line] = log_lines()
+    assert line["event"] == "rollout_invalid_request"
+    assert line["problem"] == problem
+    assert line["will_retry"] is False
+    assert metric_names(aws) == {"RolloutInvalidRequest"}
+
+
+def test_a_record_that_is_no_object_does_not_fail_the_valid_records_beside_it(aws, log_lines):
+    """An unidentifiable record cannot be handed back alone: a batch item failure with an empty
+    itemIdentifier would make SQS return the whole batch, the served request included."""
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+
+    response = run(aws, "garbage", 42, {"body": "{}"}, parameter_change(message_id="m1"))
+
+    assert failed_ids(response) == []
+    lines = log_lines()
+    invalid = [line for line in lines if line["event"] == "rollout_invalid_request"]
+    assert [line["problem"] for line in invalid] == [
+        "SQS record is a str, not an object",
+        "SQS record is a int, not an object",
+        "SQS record has no messageId",
+    ]
+    assert all(line["will_retry"] is False for line in invalid)
+    assert lines[-1]["event"] == "rollout_started"
+    assert served_model_data_url(aws["cloudformation"], aws["sagemaker"], MODEL_LOGICAL_ID) == (
+        "s3://model-bucket/models/v2.tar.gz"
+    )
+
+
+def _unreachable_on(operation: str):
+    """A CloudFormation client whose ``operation`` never reaches the service (botocore raises
+    EndpointConnectionError, as without network); one attempt, so no retry sleeps."""
+    client = boto3.client(
+        "cloudformation", region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
+
+    def refuse(request, **_):
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+    client.meta.events.register(f"before-send.cloudformation.{operation}", refuse)
+    return client
+
+
+@pytest.mark.parametrize("operation", ["DescribeStacks", "GetTemplateSummary", "UpdateStack"])
+def test_an_unreachable_cloudformation_defers_and_outcomes_are_counted_once(
+    aws, log_lines, operation
+):
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+
+    response = run(
+        aws,
+        stack_status_change("UPDATE_COMPLETE", message_id="o1"),
+        parameter_change(message_id="m1"),
+        cloudformation=_unreachable_on(operation),
+    )
+
+    assert failed_ids(response) == ["m1"]  # the outcome is done: never re-delivered, re-counted
+    lines = log_lines()
+    assert [line["event"] for line in lines] == [
+        "rollout_succeeded",
+        "rollout_requested",
+        "rollout_deferred",
+    ]
+    assert lines[-1]["reason"].startswith(f"{operation}: EndpointConnectionError: ")
+    assert lines[-1]["will_retry"] is True
+    assert metric_names(aws) == {"RolloutSucceeded", "RolloutRequested", "RolloutDeferred"}
