@@ -6,7 +6,11 @@ record -> one PutMetricData. Deliberate failures raise a RegistrationError subcl
 anything is written, so Lambda's async retries and on-failure destination keep the event.
 
 Environment: SSM_SENTIMENT_MODEL (required, fully qualified parameter name),
-METRICS_NAMESPACE (default ModelRegistration).
+METRICS_NAMESPACE (default ModelRegistration), MODEL_BUCKET and MODEL_KEY_PREFIX (default
+empty: any bucket, any key; records outside them are ignored, ADR-0016).
+
+Every AWS attempt is sent only if the context's remaining time covers it (ADR-0013), so an
+invocation ends with a result or a named error, never by the function's timeout.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ CLIENTS = AwsClients()
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     log = DecisionLog(request_id=getattr(context, "aws_request_id", None))
+    CLIENTS.start_invocation(context)
     namespace = DEFAULT_METRICS_NAMESPACE
     try:
         settings = load_settings(os.environ)
@@ -63,9 +68,10 @@ def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any
     if notification.test_event is not None:
         decision = decide_test_event(notification.test_event)
     else:
-        if needs_registered_state(notification.records):
+        location = settings.model_location
+        if needs_registered_state(notification.records, location):
             state = read_state(CLIENTS.ssm(), settings.parameter_name)
-        decision = decide(notification.records, state.registered)
+        decision = decide(notification.records, state.registered, location)
 
     written_version = None
     if decision.registration is not None:
@@ -108,22 +114,56 @@ def _write(name: str, registration: Registration, state: ParameterState, log: De
             **_registration_fields(registration),
         )
         raise
-    expected = state.latest_version + 1
-    if written != expected:
+    if written != state.latest_version + 1:
+        _repair_after_interleaving(ssm, name, registration, state.latest_version, written, log)
+    return written
+
+
+def _repair_after_interleaving(
+    ssm: Any, name: str, registration: Registration, read: int, written: int, log: DecisionLog
+) -> None:
+    """Our write did not land right after our read: restore the newest registration since.
+
+    If this fails, our registration stays written and the invocation raises; its retry finds
+    our version registered and writes nothing, so the repair is not attempted again
+    (ADR-0010, ADR-0013).
+    """
+    try:
         current = read_state(ssm, name)
-        restore = current.newer_registration_since(state.latest_version)
+        if all(v.registration == registration for v in current.versions_since(read)):
+            # No other writer: a PutParameter attempt whose answer was lost had written our
+            # registration already, and botocore's retry wrote it once more.
+            log.problem(
+                "INFO",
+                "registration_written_twice",
+                f"versions {read + 1}-{written} of {name} all hold this registration: a "
+                "PutParameter attempt whose answer was lost had already written it",
+                parameterVersion=written,
+            )
+            return
+        restore = current.newer_registration_since(read)
         restored_version = None
         if restore is not None:
             restored_version = write_registration(ssm, name, restore, to_description(restore))
+    except ParameterStoreError as error:
         log.problem(
-            "WARNING",
-            "concurrent_write_detected",
-            f"another writer changed {name} between our read (version {state.latest_version}) "
-            f"and our write (version {written})",
-            restoredKey=restore.key if restore else None,
-            restoredVersion=restored_version,
+            "ERROR",
+            "concurrent_write_repair_failed",
+            f"our registration is written as version {written}, but checking for (and "
+            f"restoring) a newer one written since version {read} failed; the event's retry "
+            f"will not try again: {error}",
+            parameterVersion=written,
+            **_registration_fields(registration),
         )
-    return written
+        raise
+    log.problem(
+        "WARNING",
+        "concurrent_write_detected",
+        f"another writer changed {name} between our read (version {read}) "
+        f"and our write (version {written})",
+        restoredKey=restore.key if restore else None,
+        restoredVersion=restored_version,
+    )
 
 
 def _registered_details(decision: Decision, written_version: int | None) -> dict[str, Any]:

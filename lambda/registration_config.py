@@ -7,14 +7,19 @@ checked here rather than discovered in production.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from registration_errors import ConfigurationError
+from registration_events import MAX_KEY_BYTES, ModelLocation
 
 PARAMETER_ENV_VAR = "SSM_SENTIMENT_MODEL"
 NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
 DEFAULT_METRICS_NAMESPACE = "ModelRegistration"
+# Optional: where models may come from (ADR-0016). Empty or unset: no restriction.
+MODEL_BUCKET_ENV_VAR = "MODEL_BUCKET"
+MODEL_KEY_PREFIX_ENV_VAR = "MODEL_KEY_PREFIX"
 
 _PARAMETER_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 _RESERVED_PARAMETER_PREFIXES = ("aws", "ssm")
@@ -27,11 +32,20 @@ _DEFAULT_REGION = "us-east-1"
 _NAMESPACE_CHARACTERS = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
 _MAX_NAMESPACE_LENGTH = 255
 
+# S3's rules for general purpose bucket names (S3 User Guide, "General purpose bucket naming
+# rules"). Legacy us-east-1 names with capitals or underscores are refused: this project's
+# bucket is created under the current rules (ADR-0023).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_IP_ADDRESS_FORMAT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+
 
 @dataclass(frozen=True)
 class Settings:
     parameter_name: str
     metrics_namespace: str
+    model_location: ModelLocation = field(default_factory=ModelLocation)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -48,7 +62,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     namespace = validate_metrics_namespace(
         environ.get(NAMESPACE_ENV_VAR, DEFAULT_METRICS_NAMESPACE)
     )
-    return Settings(parameter_name=parameter_name, metrics_namespace=namespace)
+    location = ModelLocation(
+        bucket=validate_model_bucket(environ.get(MODEL_BUCKET_ENV_VAR, "")),
+        key_prefix=validate_model_key_prefix(environ.get(MODEL_KEY_PREFIX_ENV_VAR, "")),
+    )
+    return Settings(
+        parameter_name=parameter_name, metrics_namespace=namespace, model_location=location
+    )
 
 
 def validate_parameter_name(name: str, region: str = _DEFAULT_REGION) -> str:
@@ -104,3 +124,52 @@ def validate_metrics_namespace(namespace: str) -> str:
             "at least one non-space, not starting with 'AWS/'"
         )
     return namespace
+
+
+def validate_model_bucket(bucket: str) -> str:
+    """Return ``bucket`` ("" = any bucket) if S3 would accept the name, else raise."""
+    if bucket == "":
+        return bucket
+
+    def invalid(why: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"{MODEL_BUCKET_ENV_VAR}={bucket!r} is not an S3 bucket name: {why} (leave it "
+            "empty or unset to accept any bucket)"
+        )
+
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise invalid(
+            "use 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter "
+            "or digit (a name, not an ARN or s3:// URL)"
+        )
+    if ".." in bucket:
+        raise invalid("two adjacent periods are not allowed")
+    if _IP_ADDRESS_FORMAT.fullmatch(bucket):
+        raise invalid("a bucket name must not look like an IP address")
+    if bucket.startswith(_RESERVED_BUCKET_PREFIXES) or bucket.endswith(_RESERVED_BUCKET_SUFFIXES):
+        raise invalid("the name starts or ends with a prefix or suffix S3 reserves")
+    return bucket
+
+
+def validate_model_key_prefix(prefix: str) -> str:
+    """Return ``prefix`` ("" = any key) if it can begin an S3 key, else raise.
+
+    A key prefix is matched on the decoded key, character for character, as S3's notification
+    filter matches it; it need not end in '/'.
+    """
+    if prefix == "":
+        return prefix
+
+    def invalid(why: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"{MODEL_KEY_PREFIX_ENV_VAR}={prefix!r} is not a usable key prefix: {why} (leave "
+            "it empty or unset to accept any key)"
+        )
+
+    if prefix.strip() != prefix:
+        raise invalid("it starts or ends with white space, which is almost surely a typo")
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in prefix):
+        raise invalid("control characters and lone surrogates (undecodable bytes) are refused")
+    if len(prefix.encode("utf-8")) > MAX_KEY_BYTES:
+        raise invalid(f"S3 keys are at most {MAX_KEY_BYTES} UTF-8 bytes, so no key could match")
+    return prefix

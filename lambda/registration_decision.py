@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from registration_events import MODEL_ARTIFACT_SUFFIX, ObjectEvent, S3TestEvent
+from registration_events import (
+    ANYWHERE,
+    MODEL_ARTIFACT_SUFFIX,
+    ModelLocation,
+    ObjectEvent,
+    S3TestEvent,
+)
 from registration_ordering import Registration, order_key, same_object
 
 REGISTERED = "registered"
@@ -31,6 +37,8 @@ class Outcome:
     reason: str
     record: ObjectEvent | None = None
     alert: str | None = None
+    # A record S3's notification filter should never have sent (outside the model location).
+    unexpected: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,15 @@ class Decision:
         return sum(1 for outcome in self.outcomes if outcome.alert == alert)
 
 
-def needs_registered_state(records: Sequence[ObjectEvent]) -> bool:
-    """Only model uploads and model removals need the registered model; the rest never read."""
-    return any(r.is_model and (r.is_created or r.is_removal) for r in records)
+def needs_registered_state(
+    records: Sequence[ObjectEvent], location: ModelLocation = ANYWHERE
+) -> bool:
+    """Only model uploads and model removals inside the model location need the registered
+    model; the rest never read."""
+    return any(
+        r.is_model and (r.is_created or r.is_removal) and location.why_outside(r) is None
+        for r in records
+    )
 
 
 def decide_test_event(test_event: S3TestEvent) -> Decision:
@@ -60,9 +74,20 @@ def decide_test_event(test_event: S3TestEvent) -> Decision:
     return Decision(registration=None, outcomes=(Outcome(IGNORED, reason),))
 
 
-def decide(records: Sequence[ObjectEvent], registered: Registration | None) -> Decision:
-    """The registration to write (or None) and one outcome per record, in record order."""
-    uploads = [(i, r) for i, r in enumerate(records) if r.is_created and r.is_model]
+def decide(
+    records: Sequence[ObjectEvent],
+    registered: Registration | None,
+    location: ModelLocation = ANYWHERE,
+) -> Decision:
+    """The registration to write (or None) and one outcome per record, in record order.
+
+    Records outside ``location`` are ignored whatever they are: an upload there is never
+    registered, a removal there never raises the deleted-model alert.
+    """
+    outside = [location.why_outside(record) for record in records]
+    uploads = [
+        (i, r) for i, r in enumerate(records) if r.is_created and r.is_model and outside[i] is None
+    ]
     winner_index: int | None = None
     if uploads:
         # The first of identical duplicates wins, so outcomes are deterministic.
@@ -74,7 +99,9 @@ def decide(records: Sequence[ObjectEvent], registered: Registration | None) -> D
     )
     served = registration or registered
     outcomes = tuple(
-        _outcome(i, record, winner_index, registration, registered, served)
+        Outcome(IGNORED, outside[i], record, unexpected=True)
+        if outside[i] is not None
+        else _outcome(i, record, winner_index, registration, registered, served)
         for i, record in enumerate(records)
     )
     return Decision(registration=registration, outcomes=outcomes, previous=registered)

@@ -21,8 +21,18 @@ class MalformedEventError(RegistrationError):
 
 
 class ParameterStoreError(RegistrationError):
-    """Parameter Store refused or failed a call after botocore's retries.
+    """Parameter Store refused or failed a call after botocore's retries, or the function's
+    time ran out before another attempt could finish.
 
-    Raised before anything is written (read failure) or when the single write itself failed,
-    so the parameter is never half-updated.
+    Raised before anything is written (read failure) or when the single write itself failed.
+    The parameter is never half-updated: a PutParameter writes a whole version (value and
+    provenance) or nothing, and the event's retry finds out which (ADR-0013).
+    """
+
+
+class OutOfTimeError(RegistrationError):
+    """The function's remaining time cannot cover another AWS attempt (ADR-0013).
+
+    Raised by the clients' time guard before the attempt is sent; the store turns it into a
+    ParameterStoreError, and a metrics call swallows it like any other metrics failure.
     """

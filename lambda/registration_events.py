@@ -17,6 +17,9 @@ from registration_errors import MalformedEventError
 MODEL_ARTIFACT_SUFFIX = ".tar.gz"
 # S3's own limit on a key, in UTF-8 bytes; also keeps the value far below SSM's 4 KB.
 MAX_KEY_BYTES = 1024
+# Object sizes are 64-bit integers in S3's APIs and SDKs; anything larger is not a real object
+# (and an integer beyond 4300 digits could not even be written to the log).
+MAX_OBJECT_SIZE = 2**63 - 1
 SUPPORTED_EVENT_VERSION_MAJOR = "2"
 S3_EVENT_SOURCE = "aws:s3"
 TEST_EVENT_NAME = "s3:TestEvent"
@@ -34,7 +37,8 @@ REMOVAL_EVENT_NAMES = frozenset(
 # These remove exactly the version in the event; the DeleteMarkerCreated ones hide the key.
 VERSION_REMOVAL_EVENT_NAMES = frozenset({"ObjectRemoved:Delete", "LifecycleExpiration:Delete"})
 
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+# fullmatch, not "^...$": "$" also matches before a trailing newline.
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,35 @@ class ObjectEvent:
     @property
     def is_model(self) -> bool:
         return is_model_key(self.key)
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """Where models may come from: one bucket (empty: any) and a key prefix (empty: any).
+
+    Mirrors the bucket notification's filter, so an event the filter would not have sent (a
+    re-drive of a foreign event, another bucket's notification) is never registered.
+    """
+
+    bucket: str = ""
+    key_prefix: str = ""
+
+    def why_outside(self, record: ObjectEvent) -> str | None:
+        """Why ``record`` is outside this location, or None if it is inside."""
+        if self.bucket and record.bucket != self.bucket:
+            return (
+                f"bucket {record.bucket!r} is not the model bucket {self.bucket!r} "
+                "(MODEL_BUCKET): not this function's models"
+            )
+        if self.key_prefix and not record.key.startswith(self.key_prefix):
+            return (
+                f"key is outside the model prefix {self.key_prefix!r} (MODEL_KEY_PREFIX): "
+                "the endpoint could not read it"
+            )
+        return None
+
+
+ANYWHERE = ModelLocation()
 
 
 @dataclass(frozen=True)
@@ -113,14 +146,24 @@ def decode_key(encoded: str, path: str = "s3.object.key") -> str:
 
 
 def parse_event_time(value: str, path: str) -> datetime:
-    """ISO-8601 time with a zone (S3 sends ``2026-11-27T10:00:00.000Z``), as UTC."""
+    """ISO-8601 time with a zone (S3 sends ``2026-11-27T10:00:00.000Z``), as UTC.
+
+    Anything ``datetime.fromisoformat`` refuses (a leap second ``:60``, a lowercase ``z``, an
+    offset of 24 h or more) is malformed, and so is a time whose UTC instant falls outside
+    years 1-9999 (``0001-01-01T00:00:00+01:00``), which cannot be compared with others.
+    """
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
         raise MalformedEventError(f"{path}: {value!r} is not an ISO-8601 time") from error
     if parsed.tzinfo is None:
         raise MalformedEventError(f"{path}: {value!r} has no time zone (S3 sends UTC, 'Z')")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:
+        raise MalformedEventError(
+            f"{path}: {value!r} is outside years 1-9999 once converted to UTC"
+        ) from error
 
 
 def parse_notification(event: Any) -> Notification:
@@ -177,7 +220,7 @@ def _parse_record(record: Any, path: str) -> ObjectEvent:
     # S3 documents the sequencer for PUTs and DELETEs; tolerate its absence elsewhere
     # (ordering then falls back to eventTime and the key, ADR-0011).
     sequencer = _optional(obj, "sequencer", str, obj_path)
-    if sequencer is not None and not _HEX.match(sequencer):
+    if sequencer is not None and not _HEX.fullmatch(sequencer):
         raise MalformedEventError(
             f"{obj_path}.sequencer: {sequencer!r} is not a hexadecimal string"
         )
@@ -186,8 +229,8 @@ def _parse_record(record: Any, path: str) -> ObjectEvent:
     is_created = event_name.startswith(CREATED_PREFIX)
     etag = (_required if is_created else _optional)(obj, "eTag", str, obj_path)
     size = (_required if is_created else _optional)(obj, "size", int, obj_path)
-    if size is not None and size < 0:
-        raise MalformedEventError(f"{obj_path}.size: {size} is negative")
+    if size is not None:
+        check_object_size(size, f"{obj_path}.size")
     return ObjectEvent(
         event_name=event_name,
         event_time=event_time,
@@ -199,6 +242,24 @@ def _parse_record(record: Any, path: str) -> ObjectEvent:
         etag=etag,
         size=size,
     )
+
+
+def check_object_size(size: int, path: str) -> None:
+    """Raise MalformedEventError unless 0 <= size <= MAX_OBJECT_SIZE."""
+    if size < 0:
+        raise MalformedEventError(f"{path}: {_int_text(size)} is negative")
+    if size > MAX_OBJECT_SIZE:
+        raise MalformedEventError(
+            f"{path}: {_int_text(size)} is larger than any S3 object (sizes are 64-bit "
+            f"integers, at most {MAX_OBJECT_SIZE})"
+        )
+
+
+def _int_text(number: int) -> str:
+    # str() of an integer beyond 4300 digits raises ValueError: describe it instead.
+    if number.bit_length() <= 128:
+        return str(number)
+    return f"a {number.bit_length()}-bit integer"
 
 
 def _require_mapping(value: Any, path: str) -> None:

@@ -29,7 +29,7 @@ class DecisionLog:
     def outcome(self, outcome: Outcome, **extra: Any) -> None:
         if outcome.alert == ALERT_REGISTERED_MODEL_DELETED:
             level = "ERROR"
-        elif outcome.alert is not None:
+        elif outcome.alert is not None or outcome.unexpected:
             level = "WARNING"
         else:
             level = "INFO"

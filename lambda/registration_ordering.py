@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from registration_errors import MalformedEventError
-from registration_events import ObjectEvent, parse_event_time
+from registration_events import MAX_OBJECT_SIZE, ObjectEvent, parse_event_time
 
 PROVENANCE_SCHEMA = "model-registration/1"
 MAX_DESCRIPTION_LENGTH = 1024
@@ -28,7 +28,7 @@ ORIGIN_S3_EVENT = "s3-event"
 # A value written by someone else (console, CLI, a stack): ordered by its write time.
 ORIGIN_OUT_OF_BAND = "out-of-band"
 
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 class Ordered(Protocol):
@@ -120,7 +120,9 @@ def from_parameter_version(
 
     A version without our provenance (created by a stack, the console, or an older handler)
     counts as registered at its write time, so later uploads replace it and late deliveries
-    of earlier uploads do not.
+    of earlier uploads do not. So does a version whose provenance cannot be trusted (wrong
+    types, a time outside years 1-9999, JSON nested too deeply to parse): stored state is
+    never a reason to fail, since no retry of the event could repair it.
     """
     provenance = _parse_provenance(description)
     if provenance is not None:
@@ -165,7 +167,8 @@ def _parse_provenance(description: str | None) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(description)
-    except ValueError:
+    # RecursionError: 1024 characters of "[" nest deeper than json's recursion limit.
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("schema") != PROVENANCE_SCHEMA:
         return None
@@ -173,6 +176,9 @@ def _parse_provenance(description: str | None) -> dict[str, Any] | None:
         if not isinstance(data.get(name), types) or isinstance(data.get(name), bool):
             return None
     sequencer = data.get("sequencer")
-    if sequencer is not None and not _HEX.match(sequencer):
+    if sequencer is not None and not _HEX.fullmatch(sequencer):
+        return None
+    size = data.get("size")
+    if size is not None and not 0 <= size <= MAX_OBJECT_SIZE:
         return None
     return data

@@ -2,7 +2,8 @@
 
 Only two SSM actions: GetParameterHistory (value + Description of every kept version, so the
 registered model's provenance comes with it) and PutParameter. AWS failures that survive
-botocore's retries become ParameterStoreError; nothing is written on a failed read.
+botocore's retries, and attempts the clients' time guard refuses, become ParameterStoreError;
+nothing is written on a failed read.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from registration_errors import ParameterStoreError
+from registration_errors import OutOfTimeError, ParameterStoreError
 from registration_ordering import Registration, from_parameter_version, order_key
 
 # GetParameterHistory's maximum page; SSM keeps 100 versions, so at most two pages.
@@ -37,13 +38,16 @@ class ParameterState:
     def registered(self) -> Registration | None:
         return self.versions[-1].registration if self.versions else None
 
+    def versions_since(self, version: int) -> list[StoredVersion]:
+        return [v for v in self.versions if v.version > version]
+
     def newer_registration_since(self, version: int) -> Registration | None:
         """The newest registration among versions after ``version`` if it is not the latest.
 
         After a write that did not land on ``version + 1`` (another writer interleaved), this
         is the value that must be restored; None if the latest version is already the newest.
         """
-        candidates = [v for v in self.versions if v.version > version]
+        candidates = self.versions_since(version)
         if not candidates:
             return None
         newest = max(candidates, key=lambda v: (order_key(v.registration), v.version))
@@ -61,9 +65,9 @@ def read_state(ssm: Any, name: str) -> ParameterState:
             page = ssm.get_parameter_history(**request)
         except ssm.exceptions.ParameterNotFound:
             return ParameterState()
-        except (ClientError, BotoCoreError) as error:
+        except (ClientError, BotoCoreError, OutOfTimeError) as error:
             raise ParameterStoreError(
-                f"GetParameterHistory on {name} failed after retries; nothing was written: {error}"
+                f"GetParameterHistory on {name} failed; nothing was written: {error}"
             ) from error
         for entry in page.get("Parameters", []):
             registration = from_parameter_version(
@@ -78,7 +82,12 @@ def read_state(ssm: Any, name: str) -> ParameterState:
 
 
 def write_registration(ssm: Any, name: str, registration: Registration, description: str) -> int:
-    """One PutParameter: the key as the value, its provenance as the Description."""
+    """One PutParameter: the key as the value, its provenance as the Description.
+
+    PutParameter writes a whole version or none. If it fails here, an earlier attempt whose
+    answer was lost (a read timeout) may still have written one, complete; the event's retry
+    then finds it registered and writes nothing (ADR-0013).
+    """
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -89,8 +98,9 @@ def write_registration(ssm: Any, name: str, registration: Registration, descript
             Type="String",
             Overwrite=True,
         )
-    except (ClientError, BotoCoreError) as error:
+    except (ClientError, BotoCoreError, OutOfTimeError) as error:
         raise ParameterStoreError(
-            f"PutParameter on {name} failed after retries; the parameter is unchanged: {error}"
+            f"PutParameter on {name} failed; nothing is half-written (a version is whole or "
+            f"absent, and the event's retry finds out which): {error}"
         ) from error
     return response["Version"]

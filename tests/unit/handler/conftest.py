@@ -33,10 +33,21 @@ FAKE_CREDENTIALS = {
 def handler_env(monkeypatch):
     """The Lambda's environment: the parameter name set, everything else defaulted."""
     monkeypatch.setenv("SSM_SENTIMENT_MODEL", PARAMETER)
-    monkeypatch.delenv("METRICS_NAMESPACE", raising=False)
+    for optional in ("METRICS_NAMESPACE", "MODEL_BUCKET", "MODEL_KEY_PREFIX"):
+        monkeypatch.delenv(optional, raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def no_backoff_sleep(monkeypatch):
+    """Record botocore's retry delays instead of sleeping them."""
+    import botocore.endpoint
+
+    delays: list[float] = []
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=delays.append))
+    return delays
 
 
 @pytest.fixture(scope="session")

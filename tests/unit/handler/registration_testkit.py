@@ -16,7 +16,24 @@ from urllib.parse import quote_plus
 
 PARAMETER = "/sentiment_model/latest_object_key"
 BUCKET = "model-bucket-test"
+# Like the contexts of scripts and the local rehearsal: no clock, so no time guard.
 CONTEXT = SimpleNamespace(aws_request_id="req-test", function_name="s3-object-to-ssm")
+
+
+class LambdaContext:
+    """The parts of Lambda's context the handler uses, with a clock the test moves: every
+    simulated attempt and backoff sleep ``spend``s from the remaining time."""
+
+    def __init__(self, remaining_seconds: float = 60.0, request_id: str = "req-test") -> None:
+        self.aws_request_id = request_id
+        self.function_name = "s3-object-to-ssm"
+        self.remaining_seconds = remaining_seconds
+
+    def spend(self, seconds: float) -> None:
+        self.remaining_seconds -= seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining_seconds * 1000)
 
 
 def s3_encode_key(key: str, safe: str = "/") -> str:
@@ -172,10 +189,46 @@ class CallCounter:
         return sum(n for op, n in self.calls.items() if op.startswith("ssm."))
 
 
-def invoke(notification: Any) -> dict[str, Any]:
+def invoke(notification: Any, context: Any = CONTEXT) -> dict[str, Any]:
     import lambda_handler
 
-    return lambda_handler.lambda_handler(notification, CONTEXT)
+    return lambda_handler.lambda_handler(notification, context)
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None):
+    """A ``before-send`` handler answering one HTTP attempt with an AWS error.
+
+    moto's stubber is itself a ``before-send`` handler and botocore calls every handler, so
+    the request is pointed at a host moto does not serve: moto then leaves it alone instead of
+    executing it behind the injected error.
+    """
+    import json
+
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    body = json.dumps({"__type": code, "message": message})
+
+    def respond(request, **_):
+        answer = AWSResponse(request.url, status, dict(headers or {}), MockRawResponse(body))
+        request.url = "https://fault-injected.invalid/"
+        return answer
+
+    return respond
+
+
+def write_then_lose_the_answer(ssm: Any):
+    """A ``before-send`` handler for PutParameter: the write reaches Parameter Store (done
+    here with ``ssm``, on the same moto backend), then the answer is lost (a 500)."""
+    import json
+
+    lost = error_response(500, "InternalServerError", "the answer was lost")
+
+    def respond(request, **_):
+        ssm.put_parameter(**json.loads(request.body))
+        return lost(request)
+
+    return respond
 
 
 def registered_value(ssm: Any, name: str = PARAMETER) -> str | None:
@@ -254,7 +307,8 @@ class HandlerSandbox:
 
         self._environment = mock.patch.dict(os.environ, FAKE_ENVIRONMENT)
         self._environment.start()
-        os.environ.pop("METRICS_NAMESPACE", None)
+        for optional in ("METRICS_NAMESPACE", "MODEL_BUCKET", "MODEL_KEY_PREFIX"):
+            os.environ.pop(optional, None)
         self._moto = mock_aws()
         self._moto.start()
         self._handler_module = lambda_handler

@@ -13,7 +13,7 @@ from registration_decision import (
     decide_test_event,
     needs_registered_state,
 )
-from registration_events import parse_notification
+from registration_events import ModelLocation, parse_notification
 from registration_metrics import Counts, metric_data
 from registration_ordering import Registration, from_parameter_version
 from registration_store import ParameterState, StoredVersion
@@ -193,3 +193,30 @@ def test_an_out_of_band_latest_version_is_compared_by_its_write_time():
     assert state.registered == seed
     assert state.latest_version == 7
     assert decide(records(s3_record("models/x.tar.gz", event_time=at(1))), seed).registration
+
+
+LOCATION = ModelLocation(bucket="model-bucket-test", key_prefix="models/")
+
+
+def test_records_outside_the_model_location_are_ignored_without_reading_state():
+    batch = records(
+        s3_record("drafts/new.tar.gz", event_time=at(50)),
+        s3_record("models/new.tar.gz", event_time=at(51), bucket="other-bucket"),
+        removal("drafts/current.tar.gz", second=52),
+    )
+
+    decision = decide(batch, registered(), LOCATION)
+
+    assert not needs_registered_state(batch, LOCATION)
+    assert needs_registered_state(batch)  # the same records, anywhere: they would be read
+    assert decision.registration is None
+    assert all(o.decision == IGNORED and o.unexpected for o in decision.outcomes)
+    assert decision.outcomes[0].reason.startswith("key is outside the model prefix 'models/'")
+    assert decision.outcomes[1].reason.startswith("bucket 'other-bucket' is not the model bucket")
+    assert decision.outcomes[2].alert is None
+
+
+def test_inside_the_model_location_records_are_decided_as_anywhere():
+    batch = records(s3_record("models/new.tar.gz", event_time=at(50)))
+    assert decide(batch, registered(), LOCATION) == decide(batch, registered())
+    assert not decide(batch, registered(), LOCATION).outcomes[0].unexpected

@@ -82,6 +82,39 @@ def test_a_record_is_parsed_into_typed_fields():
     assert not parsed.is_removal
 
 
+@pytest.mark.parametrize(
+    ("event_time", "utc"),
+    [
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+        ("0001-01-01T00:00:00-14:00", datetime(1, 1, 1, 14, tzinfo=UTC)),
+        ("9999-12-31T23:59:59.999Z", datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)),
+        ("9999-12-31T23:59:59+14:00", datetime(9999, 12, 31, 9, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_the_extreme_representable_times_are_accepted(event_time, utc):
+    (parsed,) = parse_notification(event(s3_record("m.tar.gz", event_time=event_time))).records
+    assert parsed.occurred_at == utc
+
+
+@pytest.mark.parametrize(
+    ("event_time", "message"),
+    [
+        ("0001-01-01T00:00:00+01:00", "outside years 1-9999"),
+        ("0001-01-01T13:59:59+14:00", "outside years 1-9999"),
+        ("9999-12-31T23:59:59-01:00", "outside years 1-9999"),
+        ("9999-12-31T10:00:00-14:00", "outside years 1-9999"),
+        ("2026-11-27T10:00:60Z", "is not an ISO-8601 time"),
+        ("2026-11-27T10:00:00z", "is not an ISO-8601 time"),
+        ("2026-11-27T10:00:00+24:00", "is not an ISO-8601 time"),
+        ("2026-11-27T10:00:00", "has no time zone"),
+    ],
+)
+def test_times_that_cannot_be_compared_in_utc_are_malformed(event_time, message):
+    record = s3_record("m.tar.gz", event_time=event_time)
+    with pytest.raises(MalformedEventError, match=f"Records\\[0\\].eventTime: .*{message}"):
+        parse_notification(event(record))
+
+
 def test_event_times_with_offsets_are_compared_in_utc():
     record = s3_record("m.tar.gz", event_time="2026-11-27T12:00:00+02:00")
     (parsed,) = parse_notification(event(record)).records

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import copy
-import json
-from types import SimpleNamespace
 
-import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse
-from moto.core.botocore_stubber import MockRawResponse
 from registration_errors import ConfigurationError, MalformedEventError, ParameterStoreError
 from registration_testkit import (
     PARAMETER,
+    error_response,
     event,
     history,
     invoke,
@@ -56,6 +52,24 @@ MALFORMED = {
     "negative size": (event(_with(("s3", "object", "size"), -1)), "size: -1 is negative"),
     "missing eTag": (event(_without(("s3", "object", "eTag"))), "eTag: required field"),
     "bad eventTime": (event(_with(("eventTime",), "yesterday")), "is not an ISO-8601 time"),
+    # Valid ISO-8601, but before year 1 in UTC: astimezone() would raise OverflowError.
+    "eventTime before year 1 in UTC": (
+        event(_with(("eventTime",), "0001-01-01T00:00:00+01:00")),
+        "Records[0].eventTime: '0001-01-01T00:00:00+01:00' is outside years 1-9999",
+    ),
+    "eventTime after year 9999 in UTC": (
+        event(_with(("eventTime",), "9999-12-31T23:59:59-00:01")),
+        "is outside years 1-9999",
+    ),
+    "leap second": (event(_with(("eventTime",), "2026-12-31T23:59:60Z")), "not an ISO-8601"),
+    "size beyond 64 bits": (event(_with(("s3", "object", "size"), 2**63)), "larger than any S3"),
+    "size beyond str()": (event(_with(("s3", "object", "size"), 10**5000)), "a 16610-bit integer"),
+    "size as a float": (event(_with(("s3", "object", "size"), 1024.0)), "got a number"),
+    "size NaN": (event(_with(("s3", "object", "size"), float("nan"))), "got a number"),
+    "sequencer with a newline": (
+        event(_with(("s3", "object", "sequencer"), "0A\n")),
+        "not a hexadecimal",
+    ),
     "naive eventTime": (event(_with(("eventTime",), "2026-11-27T10:00:00")), "no time zone"),
     "bad sequencer": (event(_with(("s3", "object", "sequencer"), "0x1G")), "not a hexadecimal"),
     "other source": (event(_with(("eventSource",), "aws:sqs")), "expected 'aws:s3'"),
@@ -136,34 +150,9 @@ def test_an_invalid_metrics_namespace_is_a_configuration_error(aws, monkeypatch)
     assert aws.calls.ssm_calls() == 0
 
 
-def _error_response(status: int, code: str, message: str):
-    """A ``before-send`` handler answering one HTTP attempt with an AWS error.
-
-    moto's stubber is itself a ``before-send`` handler and botocore calls every handler, so
-    the request is pointed at a host moto does not serve: moto then leaves it alone instead of
-    executing it behind the injected error.
-    """
-    body = json.dumps({"__type": code, "message": message})
-
-    def respond(request, **_):
-        answer = AWSResponse(request.url, status, {}, MockRawResponse(body))
-        request.url = "https://fault-injected.invalid/"
-        return answer
-
-    return respond
-
-
-@pytest.fixture
-def no_backoff_sleep(monkeypatch):
-    """Record botocore's retry delays instead of sleeping them."""
-    delays: list[float] = []
-    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=delays.append))
-    return delays
-
-
 def test_put_parameter_throttling_is_retried_then_succeeds(aws, no_backoff_sleep):
     attempts = []
-    throttle = _error_response(400, "ThrottlingException", "Rate exceeded")
+    throttle = error_response(400, "ThrottlingException", "Rate exceeded")
 
     def throttle_twice(request, **kwargs):
         attempts.append(1)
@@ -184,7 +173,7 @@ def test_persistent_throttling_raises_after_the_retry_budget_and_writes_nothing(
     aws, no_backoff_sleep, capsys
 ):
     attempts = []
-    throttle = _error_response(400, "ThrottlingException", "Rate exceeded")
+    throttle = error_response(400, "ThrottlingException", "Rate exceeded")
 
     def always_throttle(request, **kwargs):
         attempts.append(1)
@@ -195,9 +184,9 @@ def test_persistent_throttling_raises_after_the_retry_budget_and_writes_nothing(
     with pytest.raises(ParameterStoreError, match=f"PutParameter on {PARAMETER} failed"):
         invoke(event(aws.uploads.put("models/a.tar.gz")))
 
-    assert len(attempts) == 5  # botocore standard mode, total_max_attempts=5
-    assert len(no_backoff_sleep) == 4
-    assert max(no_backoff_sleep) <= 8  # jittered exponential backoff: at most 2**3 s
+    assert len(attempts) == 3  # botocore standard mode, total_max_attempts=3 (ADR-0013)
+    assert len(no_backoff_sleep) == 2
+    assert max(no_backoff_sleep) <= 2  # jittered exponential backoff: at most 2**1 s
     assert registered_value(aws.ssm) is None
     lines = log_lines(capsys.readouterr().out)
     assert [line.get("event") for line in lines] == [
@@ -208,7 +197,7 @@ def test_persistent_throttling_raises_after_the_retry_budget_and_writes_nothing(
 
 
 def test_a_refused_history_read_raises_and_writes_nothing(aws):
-    deny = _error_response(400, "AccessDeniedException", "not authorized")
+    deny = error_response(400, "AccessDeniedException", "not authorized")
     aws.hook(aws.clients.ssm(), "before-send.ssm.GetParameterHistory", deny, first=True)
 
     with pytest.raises(ParameterStoreError, match=r"GetParameterHistory on .* failed"):
@@ -218,7 +207,7 @@ def test_a_refused_history_read_raises_and_writes_nothing(aws):
 
 
 def test_a_metrics_failure_never_undoes_or_fails_a_registration(aws, capsys):
-    deny = _error_response(403, "AccessDenied", "no cloudwatch:PutMetricData")
+    deny = error_response(403, "AccessDenied", "no cloudwatch:PutMetricData")
     aws.hook(aws.clients.cloudwatch(), "before-send.cloudwatch.PutMetricData", deny, first=True)
 
     result = invoke(event(aws.uploads.put("models/a.tar.gz")))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from registration_errors import ConfigurationError
 from registration_testkit import (
+    PARAMETER,
     event,
     history,
     invoke,
@@ -132,5 +134,88 @@ def test_removals_of_non_model_keys_never_touch_parameter_store(aws):
     aws.uploads.put("notes/readme.txt")
 
     invoke(event(aws.uploads.delete("notes/readme.txt")))
+
+    assert aws.calls.ssm_calls() == 0
+
+
+# -- the model location (MODEL_BUCKET, MODEL_KEY_PREFIX; ADR-0016) ------------------------------
+
+
+@pytest.fixture
+def located(aws, monkeypatch):
+    """The handler restricted to the test bucket's ``models/`` prefix."""
+    monkeypatch.setenv("MODEL_BUCKET", aws.uploads.bucket)
+    monkeypatch.setenv("MODEL_KEY_PREFIX", "models/")
+    return aws
+
+
+def test_a_model_outside_the_key_prefix_is_ignored_with_a_warning(located, capsys):
+    result = invoke(event(located.uploads.put("drafts/model.tar.gz")))
+
+    assert located.calls.ssm_calls() == 0
+    assert registered_value(located.ssm) is None
+    assert result["decisions"] == ["ignored"]
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["level"] == "WARNING"
+    assert line["key"] == "drafts/model.tar.gz"
+    assert "outside the model prefix 'models/' (MODEL_KEY_PREFIX)" in line["reason"]
+    assert metric_sums(located.cloudwatch)["EventIgnored"] == 1
+
+
+def test_a_model_from_another_bucket_is_ignored_with_a_warning(located, capsys):
+    foreign = s3_record("models/model.tar.gz", bucket="someone-elses-bucket")
+
+    invoke(event(foreign))
+
+    assert located.calls.ssm_calls() == 0
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["level"] == "WARNING"
+    assert "bucket 'someone-elses-bucket' is not the model bucket" in line["reason"]
+
+
+def test_a_newer_record_outside_the_location_does_not_shadow_an_older_one_inside(located):
+    inside = located.uploads.put("models/inside.tar.gz")
+    outside = located.uploads.put("elsewhere/newer.tar.gz")
+
+    result = invoke(event(outside, inside))
+
+    assert registered_value(located.ssm) == "models/inside.tar.gz"
+    assert result["decisions"] == ["ignored", "registered"]
+
+
+def test_a_removal_in_another_bucket_is_no_alert_for_an_out_of_band_registration(located):
+    # An out-of-band value has no bucket, so without MODEL_BUCKET a removal of the same key in
+    # any bucket would match it.
+    located.ssm.put_parameter(Name=PARAMETER, Value="models/a.tar.gz", Type="String")
+    removal = s3_record(
+        "models/a.tar.gz",
+        bucket="someone-elses-bucket",
+        event_name="ObjectRemoved:DeleteMarkerCreated",
+        event_time="2030-01-01T00:00:00.000Z",
+        etag=None,
+        size=None,
+    )
+
+    result = invoke(event(removal))
+
+    assert result["alerts"] == []
+    assert located.calls.ssm_calls() == 0
+
+
+def test_without_a_location_any_bucket_and_key_may_register(aws):
+    # The defaults: MODEL_BUCKET and MODEL_KEY_PREFIX unset (the stack sets them).
+    invoke(event(s3_record("anywhere/model.tar.gz", bucket="another-bucket")))
+
+    assert registered_value(aws.ssm) == "anywhere/model.tar.gz"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("MODEL_BUCKET", "s3://bucket"), ("MODEL_KEY_PREFIX", " models/")]
+)
+def test_an_invalid_location_is_a_configuration_error(aws, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigurationError, match=f"{variable}="):
+        invoke(event(aws.uploads.put("models/a.tar.gz")))
 
     assert aws.calls.ssm_calls() == 0

@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from registration_errors import ParameterStoreError
 from registration_ordering import Registration, to_description
 from registration_testkit import (
     PARAMETER,
+    error_response,
     event,
     history,
     invoke,
@@ -232,6 +234,49 @@ def test_a_newer_registration_written_concurrently_is_restored(aws, capsys):
     assert warning["restoredVersion"] == 3
     registered = next(line for line in lines if line.get("decision") == "registered")
     assert registered["parameterVersion"] == 2  # where our own write landed
+
+
+def test_a_failed_repair_raises_keeps_our_registration_and_its_retry_writes_nothing(aws, capsys):
+    # ADR-0010's residual, made visible: our write landed after a newer concurrent one, and
+    # the re-read that would restore it is refused. The invocation raises (Lambda retries it);
+    # the retry finds our own version registered and, by the ordering guard, writes nothing.
+    record = aws.uploads.put("models/ours.tar.gz")
+    ours_time = datetime.fromisoformat(record["eventTime"])
+    newer = Registration(
+        key="models/theirs-newer.tar.gz",
+        occurred_at=ours_time + timedelta(seconds=30),
+        event_time=iso(ours_time + timedelta(seconds=30)),
+        origin="s3-event",
+        bucket=aws.uploads.bucket,
+        sequencer="FF",
+    )
+    _interleave_write(aws, newer)
+    reads = []
+    deny = error_response(400, "AccessDeniedException", "not authorized")
+
+    def deny_the_second_read(request, **_):
+        reads.append(1)
+        return deny(request) if len(reads) == 2 else None
+
+    aws.hook(
+        aws.clients.ssm(), "before-send.ssm.GetParameterHistory", deny_the_second_read, first=True
+    )
+
+    with pytest.raises(ParameterStoreError, match=r"GetParameterHistory on .* failed"):
+        invoke(event(record))
+
+    assert registered_value(aws.ssm) == "models/ours.tar.gz"
+    failure = next(line for line in log_lines(capsys.readouterr().out) if "event" in line)
+    assert failure["event"] == "concurrent_write_repair_failed"
+    assert failure["parameterVersion"] == 2
+    assert failure["key"] == "models/ours.tar.gz"
+    aws.calls.calls.clear()
+
+    result = invoke(event(record))  # Lambda's asynchronous retry
+
+    assert aws.calls["ssm.PutParameter"] == 0
+    assert result["decisions"] == ["ignored"]
+    assert registered_value(aws.ssm) == "models/ours.tar.gz"
 
 
 def test_an_older_registration_written_concurrently_stays_overwritten(aws):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import lambda_handler
-from registration_clients import CLOUDWATCH_CLIENT_CONFIG, SSM_CLIENT_CONFIG, AwsClients
+from registration_clients import AwsClients
 from registration_testkit import event, invoke, log_lines, metric_sums
 
 LAMBDA_DIR = Path(lambda_handler.__file__).resolve().parent
@@ -60,16 +60,6 @@ def test_clients_are_created_once_and_reused(handler_env):
         assert clients.ssm() is clients.ssm()
         assert clients.cloudwatch() is clients.cloudwatch()
         assert clients.ssm() is not clients.cloudwatch()
-
-
-def test_clients_use_botocore_standard_retries():
-    assert SSM_CLIENT_CONFIG["retries"]["mode"] == "standard"
-    assert CLOUDWATCH_CLIENT_CONFIG["retries"]["mode"] == "standard"
-    # Metrics must not spend the function's time budget retrying.
-    assert (
-        CLOUDWATCH_CLIENT_CONFIG["retries"]["total_max_attempts"]
-        < SSM_CLIENT_CONFIG["retries"]["total_max_attempts"]
-    )
 
 
 def test_invocations_reuse_the_containers_clients(aws):

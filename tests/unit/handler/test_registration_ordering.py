@@ -88,6 +88,35 @@ def test_provenance_round_trips_through_the_description():
                 "sequencer": "not hex",
             }
         ),
+        # A valid ISO-8601 time whose UTC instant is before year 1 (OverflowError).
+        json.dumps(
+            {
+                "schema": "model-registration/1",
+                "origin": "s3-event",
+                "eventTime": "0001-01-01T00:00:00+01:00",
+            }
+        ),
+        json.dumps(
+            {
+                "schema": "model-registration/1",
+                "origin": "s3-event",
+                "eventTime": "2026-11-27T10:00:00Z",
+                "sequencer": "0A\n",
+            }
+        ),
+        *(
+            json.dumps(
+                {
+                    "schema": "model-registration/1",
+                    "origin": "s3-event",
+                    "eventTime": "2026-11-27T10:00:00Z",
+                    "size": size,
+                }
+            )
+            for size in (-1, 2**63, True)
+        ),
+        # Nested deeper than json's recursion limit: RecursionError, not ValueError.
+        "[" * 1024,
     ],
 )
 def test_a_version_without_valid_provenance_counts_from_its_write_time(description):
