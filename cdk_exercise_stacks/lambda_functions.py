@@ -1,14 +1,16 @@
 """LambdaStack: the function that registers an uploaded model's key in SSM Parameter Store, the
-alarms on its metrics, and the operations topic every alarm of the pipeline publishes to."""
+alarms on its metrics, the operations topic every alarm of the pipeline publishes to, and the
+CDK deploy role's read of the model parameter the endpoint stack resolves."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Aws, Stack
 from constructs import Construct
 
+from cdk_exercise_stacks.constructs.deploy_role_parameter_read import DeployRoleParameterRead
 from cdk_exercise_stacks.constructs.operations_alerts import OperationsAlerts
 from cdk_exercise_stacks.constructs.registration_alarms import RegistrationAlarms
 from cdk_exercise_stacks.constructs.registration_function import RegistrationFunction
@@ -56,6 +58,15 @@ class LambdaStack(Stack):
         self.failure_queue = registration.failure_queue
         self.failure_alarm = registration.failure_alarm
         self.log_group = registration.log_group
+
+        # `cdk deploy` of the endpoint stack resolves the model parameter with the CDK deploy
+        # role's credentials; this stack deploys first and lets that role read it (ADR-0032).
+        self.deploy_role_parameter_read = DeployRoleParameterRead(
+            self,
+            "DeployRoleParameterRead",
+            role_name=constants.cdk_deploy_role_name(Aws.ACCOUNT_ID, Aws.REGION),
+            parameter_arn=registration.parameter_arn,
+        )
 
         # Deleted or overwritten registered models and rejected events page an operator
         # (ADR-0014).

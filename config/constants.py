@@ -291,3 +291,14 @@ CDK_BOOTSTRAP_QUALIFIER = "hnb659fds"
 # CDK stacks declare this SSM-typed template parameter (BootstrapVersion); CloudFormation reads
 # it, like the model parameter, with the credentials of whoever calls UpdateStack (ADR-0052).
 CDK_BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_BOOTSTRAP_QUALIFIER}/version"
+
+
+def cdk_deploy_role_name(account: str, region: str) -> str:
+    """Name of the CDK bootstrap's deploy role, the identity `cdk deploy` calls CloudFormation
+    as (bootstrap template: ``cdk-${Qualifier}-deploy-role-${AWS::AccountId}-${AWS::Region}``).
+
+    CloudFormation resolves the endpoint stack's SSM-typed parameter with that role's
+    credentials; the Lambda stack lets it read the model parameter (ADR-0032). CDK tokens
+    (``Aws.ACCOUNT_ID``, ``Aws.REGION``) are accepted.
+    """
+    return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-deploy-role-{account}-{region}"

@@ -8,13 +8,16 @@ endpoint key, and is retained with the stack like the pipeline's other log group
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.operations_alerts import LOGS_KEY_ACTIONS
+from cdk_exercise_stacks.constructs.operations_alerts import (
+    LOGS_KEY_ACTIONS,
+    logs_service_principal,
+)
 from config import constants
 
 
@@ -47,7 +50,7 @@ class EndpointLogGroup(Construct):
         encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="EncryptTheEndpointLogGroup",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                principals=[logs_service_principal()],
                 actions=list(LOGS_KEY_ACTIONS),
                 resources=["*"],
                 conditions={

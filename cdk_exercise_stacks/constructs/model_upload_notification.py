@@ -1,8 +1,16 @@
-"""S3 ObjectCreated events for model artifacts, delivered to the registration function.
+"""S3 events for model artifacts, delivered to the registration function.
 
 Uses the bucket's own ``NotificationConfiguration`` and a ``lambda.CfnPermission`` instead of
 CDK's ``Custom::S3BucketNotifications`` handler (ADR-0029): no extra Lambda, no role with a
 ``*`` resource, nothing the local emulator cannot create.
+
+Three event families, each with the same key filter: uploads register a model; removals, by a
+person (``ObjectRemoved``) or by the bucket's lifecycle rules (``LifecycleExpiration``), never
+change the parameter, but the handler alerts when they hit the registered model (ADR-0014).
+S3 reports a deletion by a lifecycle rule as a ``LifecycleExpiration`` event, a family of its
+own (S3 User Guide, "Configuring S3 Lifecycle event notifications"). S3 refuses two
+configurations only when they share an event type and their filters overlap (S3 User Guide,
+"Configuring event notifications using object key name filtering"): these three share none.
 """
 
 from __future__ import annotations
@@ -13,10 +21,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 OBJECT_CREATED_EVENT = "s3:ObjectCreated:*"
+OBJECT_REMOVED_EVENT = "s3:ObjectRemoved:*"
+LIFECYCLE_EXPIRATION_EVENT = "s3:LifecycleExpiration:*"
+# One Lambda configuration per event family, in this order.
+MODEL_EVENTS = (OBJECT_CREATED_EVENT, OBJECT_REMOVED_EVENT, LIFECYCLE_EXPIRATION_EVENT)
 
 
 class ModelUploadNotification(Construct):
-    """Invoke ``function_arn`` for every object created under ``prefix`` ending in ``suffix``."""
+    """Invoke ``function_arn`` for every object created, removed or expired under ``prefix``
+    whose key ends in ``suffix``."""
 
     def __init__(
         self,
@@ -50,21 +63,21 @@ class ModelUploadNotification(Construct):
             source_account=Aws.ACCOUNT_ID,
         )
 
+        key_filter = s3.CfnBucket.NotificationFilterProperty(
+            s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                rules=[
+                    s3.CfnBucket.FilterRuleProperty(name="prefix", value=prefix),
+                    s3.CfnBucket.FilterRuleProperty(name="suffix", value=suffix),
+                ]
+            )
+        )
         cfn_bucket: s3.CfnBucket = bucket.node.default_child
         cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
             lambda_configurations=[
                 s3.CfnBucket.LambdaConfigurationProperty(
-                    event=OBJECT_CREATED_EVENT,
-                    function=function_arn,
-                    filter=s3.CfnBucket.NotificationFilterProperty(
-                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
-                            rules=[
-                                s3.CfnBucket.FilterRuleProperty(name="prefix", value=prefix),
-                                s3.CfnBucket.FilterRuleProperty(name="suffix", value=suffix),
-                            ]
-                        )
-                    ),
+                    event=event, function=function_arn, filter=key_filter
                 )
+                for event in MODEL_EVENTS
             ]
         )
         cfn_bucket.add_resource_dependency(self.permission)

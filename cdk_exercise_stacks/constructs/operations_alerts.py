@@ -39,6 +39,16 @@ LOGS_KEY_ACTIONS = (
 ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
+def logs_service_principal() -> iam.ServicePrincipal:
+    """CloudWatch Logs' regional service principal, ``logs.<region>.<URL suffix>``.
+
+    The URL suffix is ``amazonaws.com`` in most partitions but ``amazonaws.com.cn`` in China:
+    a principal typed as ``logs.<region>.amazonaws.com`` would name no service there, and the
+    log group could not use its key.
+    """
+    return iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}")
+
+
 def _alarms_of_this_account(stack: Stack) -> dict:
     """Confused-deputy conditions: only alarms of this account and region may use the grant."""
     return {
@@ -89,7 +99,7 @@ class OperationsAlerts(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="EncryptLogGroupsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                principals=[logs_service_principal()],
                 actions=list(LOGS_KEY_ACTIONS),
                 resources=["*"],
                 conditions={

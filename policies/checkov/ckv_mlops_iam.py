@@ -2,7 +2,8 @@
 
 Stock checkov covers ``"*"`` actions (CKV_AWS_63) but not service-wide ``svc:*`` actions, the
 ``*``-resource allowlist, the PutMetricData namespace condition or AWS-managed full-access
-policies.
+policies. CKV_MLOPS_1 and 2 also read KMS key, S3 bucket, SQS queue and SNS topic policies,
+with the resource-policy semantics of the shared rule.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from policies.rules.cfn import plain
 
 class _StatementCheck(BaseResourceCheck):
     kind: str
+    resource_types: frozenset[str] = iam.POLICY_RESOURCE_TYPES
 
     def __init__(self, check_id: str, name: str) -> None:
         super().__init__(
             name=name,
             id=check_id,
             categories=(CheckCategories.IAM,),
-            supported_resources=tuple(sorted(iam.POLICY_RESOURCE_TYPES)),
+            supported_resources=tuple(sorted(self.resource_types)),
         )
 
     def scan_resource_conf(self, conf):
@@ -63,6 +65,7 @@ class WildcardResourceAllowlist(_StatementCheck):
 
 class MetricNamespaceCondition(_StatementCheck):
     kind = iam.METRIC_NAMESPACE_MISSING
+    resource_types = iam.IDENTITY_POLICY_TYPES
 
     def __init__(self) -> None:
         super().__init__(

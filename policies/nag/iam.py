@@ -1,5 +1,7 @@
 """``MlopsIAM``: least privilege for every policy statement and managed-policy attachment.
 
+The wildcard rules read identity policies and the resource policies of KMS keys, S3 buckets,
+SQS queues and SNS topics, each with its own semantics (policies/rules/iam.py, ADR 0044).
 Findings are granular: each finding ID names the offending action or policy, so an
 acknowledgment must list exactly what it accepts (``applies_to``).
 """
@@ -13,6 +15,7 @@ from policies.rules import iam as iam_rules
 from .base import ProjectNagPack, ResourceView, Rule, RuleResult
 
 POLICY_HOLDERS = frozenset(iam_rules.POLICY_RESOURCE_TYPES)
+IDENTITY_POLICY_HOLDERS = frozenset(iam_rules.IDENTITY_POLICY_TYPES)
 MANAGED_POLICY_HOLDERS = frozenset(iam_rules.MANAGED_POLICY_ATTACHMENT_TYPES)
 
 
@@ -49,7 +52,8 @@ class LeastPrivilegeChecks(ProjectNagPack):
                 info="A policy statement allows '*', a whole service ('svc:*') or NotAction.",
                 explanation=(
                     "A wildcard action grants every present and future action of the service, "
-                    "including destructive and permission-changing ones."
+                    "including destructive and permission-changing ones. Identity policies and "
+                    "key, bucket, queue and topic policies alike (a key policy's kms:* too)."
                 ),
                 resource_types=POLICY_HOLDERS,
                 check=_findings(iam_rules.WILDCARD_ACTION),
@@ -59,8 +63,10 @@ class LeastPrivilegeChecks(ProjectNagPack):
                 info="A policy statement allows Resource '*' for an action that supports "
                 "resource-level permissions.",
                 explanation=(
-                    "Resource '*' is acceptable only for actions that cannot name a resource: "
-                    f"{allowlist}. Every other action must name its resource ARNs."
+                    "In an identity policy, Resource '*' is acceptable only for actions that "
+                    f"cannot name a resource: {allowlist}. In a bucket, queue or topic policy "
+                    "an Allow statement always names its resources. In a KMS key policy '*' "
+                    "means the key itself and is accepted. Deny statements never count."
                 ),
                 resource_types=POLICY_HOLDERS,
                 check=_findings(iam_rules.UNLISTED_WILDCARD_RESOURCE),
@@ -74,7 +80,7 @@ class LeastPrivilegeChecks(ProjectNagPack):
                     "StringLike condition on cloudwatch:namespace keeps a function from "
                     "writing metrics into other namespaces (including alarms' sources)."
                 ),
-                resource_types=POLICY_HOLDERS,
+                resource_types=IDENTITY_POLICY_HOLDERS,
                 check=_findings(iam_rules.METRIC_NAMESPACE_MISSING),
             ),
             Rule(

@@ -1,7 +1,10 @@
-"""Least privilege for IAM policy statements and managed-policy attachments.
+"""Least privilege for policy statements (identity and resource policies) and managed-policy
+attachments.
 
-The statement-level rule is one pure function, :func:`statement_violations`, so that the
-cdk-nag pack, the checkov checks and the Hypothesis oracle test all exercise the same code.
+The statement-level rule is one pure function per policy kind, :func:`statement_violations`
+for identity policies and :func:`resource_policy_statement_violations` for resource policies
+(KMS key, S3 bucket, SQS queue and SNS topic policies), so that the cdk-nag pack, the checkov
+checks and the Hypothesis oracle test all exercise the same code.
 
 IAM semantics used here (IAM User Guide, "IAM JSON policy elements"): only ``Allow`` grants;
 ``NotAction``/``NotResource`` in an ``Allow`` grant everything *except* the listed items;
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +61,21 @@ _POLICY_DOCUMENT_TYPES = frozenset(
     }
 )
 _INLINE_POLICY_TYPES = frozenset({"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"})
-POLICY_RESOURCE_TYPES = _POLICY_DOCUMENT_TYPES | _INLINE_POLICY_TYPES
+IDENTITY_POLICY_TYPES = _POLICY_DOCUMENT_TYPES | _INLINE_POLICY_TYPES
+# Resource policies and the property holding each one's document (ADR 0044, amended
+# 2026-11-27). A key policy's Resource "*" means "this KMS key" (AWS KMS Developer Guide,
+# "Elements in a key policy"); the other three always act on resources with ARNs.
+KEY_POLICY_TYPE = "AWS::KMS::Key"
+RESOURCE_POLICY_DOCUMENTS: Mapping[str, str] = {
+    KEY_POLICY_TYPE: "KeyPolicy",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+}
+RESOURCE_POLICY_TYPES = frozenset(RESOURCE_POLICY_DOCUMENTS)
+# Every resource type carrying a policy document: the wildcard-action and wildcard-resource
+# rules apply to all of them, the metric-namespace rule to identity policies only.
+POLICY_RESOURCE_TYPES = IDENTITY_POLICY_TYPES | RESOURCE_POLICY_TYPES
 MANAGED_POLICY_ATTACHMENT_TYPES = _INLINE_POLICY_TYPES
 
 
@@ -84,8 +101,9 @@ class StatementViolation:
 
 _DESCRIPTIONS = {
     WILDCARD_ACTION: "action {subject!r} grants every action of a service (or all services)",
-    UNLISTED_WILDCARD_RESOURCE: "action {subject!r} is granted on Resource '*' but is not on the "
-    "allowlist of actions without resource-level permissions",
+    UNLISTED_WILDCARD_RESOURCE: "action {subject!r} is allowed on Resource '*' (or NotResource) "
+    "where it must name its resources: identity policies only for the allowlist of actions "
+    "without resource-level permissions, bucket, queue and topic policies never",
     METRIC_NAMESPACE_MISSING: "{subject} is allowed without a cloudwatch:namespace condition",
 }
 
@@ -144,8 +162,52 @@ def _action_label(action: Any) -> str:
     return action if isinstance(action, str) else json.dumps(action, sort_keys=True)
 
 
+def _allows(statement: Any) -> bool:
+    """Whether the statement can grant: a mapping whose ``Effect`` is not a literal ``Deny``
+    (an intrinsic ``Effect`` counts as ``Allow``)."""
+    return isinstance(statement, Mapping) and statement.get("Effect") != "Deny"
+
+
+def _wildcard_actions(actions: list[Any], not_actions: list[Any]) -> list[StatementViolation]:
+    violations = [
+        StatementViolation(WILDCARD_ACTION, action)
+        for action in actions
+        if isinstance(action, str) and is_service_wide(action)
+    ]
+    if not_actions:
+        violations.append(StatementViolation(WILDCARD_ACTION, "NotAction"))
+    return violations
+
+
+def _on_every_resource(
+    actions: list[Any], not_actions: list[Any], *, allowlisted: Callable[[Any], bool]
+) -> list[StatementViolation]:
+    """A wildcard-resource finding for each granted action the ``allowlisted`` test rejects."""
+    violations = [
+        StatementViolation(UNLISTED_WILDCARD_RESOURCE, _action_label(action))
+        for action in actions
+        if not allowlisted(action)
+    ]
+    if not_actions:
+        violations.append(StatementViolation(UNLISTED_WILDCARD_RESOURCE, "NotAction"))
+    return violations
+
+
+def _wildcard_resource(statement: Mapping[str, Any]) -> bool:
+    star = any(_is_wildcard_resource(r) for r in as_list(statement.get("Resource")))
+    return star or "NotResource" in statement
+
+
+def _never_listed(action: Any) -> bool:
+    return False
+
+
+def _on_allowlist(action: Any) -> bool:
+    return isinstance(action, str) and action.strip().lower() in _ALLOWLIST_LOWER
+
+
 def statement_violations(statement: Any) -> list[StatementViolation]:
-    """Every least-privilege violation of one policy statement (empty list: compliant).
+    """Every least-privilege violation of one identity-policy statement (empty: compliant).
 
     - WILDCARD_ACTION: an allowed action is ``*`` or service-wide, or the statement allows
       ``NotAction``.
@@ -158,28 +220,14 @@ def statement_violations(statement: Any) -> list[StatementViolation]:
     ``Deny`` statements grant nothing and never violate. An ``Effect`` that is not a literal
     ``Deny`` (including an intrinsic) is treated as ``Allow``.
     """
-    if not isinstance(statement, Mapping) or statement.get("Effect") == "Deny":
+    if not _allows(statement):
         return []
     actions = as_list(statement.get("Action"))
     not_actions = as_list(statement.get("NotAction"))
-    wildcard_resource = any(_is_wildcard_resource(r) for r in as_list(statement.get("Resource")))
-    wildcard_resource = wildcard_resource or "NotResource" in statement
 
-    violations: list[StatementViolation] = []
-    for action in actions:
-        if isinstance(action, str) and is_service_wide(action):
-            violations.append(StatementViolation(WILDCARD_ACTION, action))
-    if not_actions:
-        violations.append(StatementViolation(WILDCARD_ACTION, "NotAction"))
-
-    if wildcard_resource:
-        for action in actions:
-            if not (isinstance(action, str) and action.strip().lower() in _ALLOWLIST_LOWER):
-                violations.append(
-                    StatementViolation(UNLISTED_WILDCARD_RESOURCE, _action_label(action))
-                )
-        if not_actions:
-            violations.append(StatementViolation(UNLISTED_WILDCARD_RESOURCE, "NotAction"))
+    violations = _wildcard_actions(actions, not_actions)
+    if _wildcard_resource(statement):
+        violations += _on_every_resource(actions, not_actions, allowlisted=_on_allowlist)
 
     allows_put_metric_data = any(
         isinstance(action, str) and action_matches(action.strip(), PUT_METRIC_DATA)
@@ -196,6 +244,39 @@ def statement_violations(statement: Any) -> list[StatementViolation]:
     return violations
 
 
+def resource_policy_statement_violations(
+    resource_type: str, statement: Any
+) -> list[StatementViolation]:
+    """Every least-privilege violation of one statement of a resource policy (ADR 0044).
+
+    - WILDCARD_ACTION, as for identity policies: ``*``, ``svc:*`` or ``NotAction`` allowed.
+      In a key policy that includes the ``kms:*`` of CDK's and KMS's default key policy: the
+      pipeline's keys delegate named actions instead (ADR 0049).
+    - UNLISTED_WILDCARD_RESOURCE: in a bucket, queue or topic policy, every action an
+      ``Allow`` statement grants on Resource ``*`` (or ``NotResource``): the statements of
+      those policies act on resources that have ARNs, so no allowlist applies. In a key policy
+      Resource ``*`` is the key itself and never a finding; ``NotResource`` still is.
+    - Never METRIC_NAMESPACE_MISSING: a resource policy grants access to its own resource, and
+      no resource policy of these types governs CloudWatch metrics.
+
+    ``Deny`` statements (the TLS-only statements, for example) never violate.
+    """
+    if resource_type not in RESOURCE_POLICY_DOCUMENTS:
+        raise ValueError(f"{resource_type} carries no resource policy this rule reads")
+    if not _allows(statement):
+        return []
+    actions = as_list(statement.get("Action"))
+    not_actions = as_list(statement.get("NotAction"))
+    violations = _wildcard_actions(actions, not_actions)
+    if resource_type == KEY_POLICY_TYPE:
+        wildcard_resource = "NotResource" in statement
+    else:
+        wildcard_resource = _wildcard_resource(statement)
+    if wildcard_resource:
+        violations += _on_every_resource(actions, not_actions, allowlisted=_never_listed)
+    return violations
+
+
 def _as_document(document: Any) -> Any:
     if isinstance(document, str):
         try:
@@ -207,6 +288,8 @@ def _as_document(document: Any) -> Any:
 
 def policy_documents(resource_type: str, properties: Mapping[str, Any]) -> list[Any]:
     """The policy documents a resource of ``resource_type`` carries (inline ones included)."""
+    if resource_type in RESOURCE_POLICY_DOCUMENTS:
+        return [_as_document(properties.get(RESOURCE_POLICY_DOCUMENTS[resource_type]))]
     if resource_type in _POLICY_DOCUMENT_TYPES:
         return [_as_document(properties.get("PolicyDocument"))]
     if resource_type in _INLINE_POLICY_TYPES:
@@ -228,10 +311,15 @@ def statements(resource_type: str, properties: Mapping[str, Any]) -> Iterator[An
 def resource_violations(
     resource_type: str, properties: Mapping[str, Any]
 ) -> list[StatementViolation]:
-    """The statement violations of all the resource's policy documents, in order, deduplicated."""
+    """The statement violations of all the resource's policy documents, in order, deduplicated,
+    with the semantics of its kind of policy (identity or resource)."""
     seen: dict[StatementViolation, None] = {}
     for statement in statements(resource_type, properties):
-        for violation in statement_violations(statement):
+        if resource_type in RESOURCE_POLICY_DOCUMENTS:
+            found = resource_policy_statement_violations(resource_type, statement)
+        else:
+            found = statement_violations(statement)
+        for violation in found:
             seen.setdefault(violation, None)
     return list(seen)
 

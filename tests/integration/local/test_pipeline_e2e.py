@@ -27,8 +27,10 @@ What stands in for the emulator (demo/, ADR-0065, ADR-0066):
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,10 @@ from config import constants
 from config.naming import DeploymentNaming
 from demo.bucket_definition import AppliedBucket, apply_bucket_definitions
 from demo.cfn_values import resources_of_type
-from demo.deployed_function import Invocation, fetch_deployed_function
+from demo.deployed_function import Invocation, fetch_deployed_function, invoke_in_process
 from demo.emulator import BOOTSTRAP_VERSION, ENVIRONMENT, FAKE_CREDENTIALS
 from demo.file_assets import publish_file_assets
-from demo.s3_events import encode_key
+from demo.s3_events import encode_key, matches
 from demo.serving import ServingView, serving_view
 from demo.story import (
     SAMPLE_MODEL,
@@ -117,6 +119,7 @@ def emulated(templates, synthesized_app, tmp_path_factory):
                 "cloudformation",
                 "cloudwatch",
                 "events",
+                "iam",
                 "lambda",
                 "s3",
                 "sagemaker",
@@ -128,6 +131,23 @@ def emulated(templates, synthesized_app, tmp_path_factory):
                 Name=constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
                 Value=BOOTSTRAP_VERSION,
                 Type="String",
+            )
+            # `cdk bootstrap` creates the deploy role; the Lambda stack attaches the model
+            # parameter's read to it (ADR-0032), which moto refuses for a missing role.
+            clients["iam"].create_role(
+                RoleName=constants.cdk_deploy_role_name(ENVIRONMENT.account, ENVIRONMENT.region),
+                AssumeRolePolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:aws:iam::{ENVIRONMENT.account}:root"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                ),
             )
             yield Emulated(
                 clients=clients,
@@ -283,11 +303,17 @@ def test_the_model_bucket_has_the_properties_the_s3_stack_defines(emulated, stor
 
 
 def test_the_bucket_notifies_the_registration_function_of_the_lambda_stack(emulated, storage):
-    (configuration,) = emulated.s3.get_bucket_notification_configuration(Bucket=BUCKET)[
+    configurations = emulated.s3.get_bucket_notification_configuration(Bucket=BUCKET)[
         "LambdaFunctionConfigurations"
     ]
-    assert configuration["LambdaFunctionArn"] == storage.registration_function_arn
-    assert configuration["Events"] == ["s3:ObjectCreated:*"]
+    for configuration in configurations:
+        assert configuration["LambdaFunctionArn"] == storage.registration_function_arn
+    # Uploads register; removals and lifecycle expirations may raise the deleted-model alert.
+    assert [c["Events"] for c in configurations] == [
+        ["s3:ObjectCreated:*"],
+        ["s3:ObjectRemoved:*"],
+        ["s3:LifecycleExpiration:*"],
+    ]
 
 
 # ---- first upload: the notification and the registration ---------------------------------
@@ -392,3 +418,82 @@ def test_the_template_chains_the_new_model_into_the_endpoint(templates):
 def test_moto_skips_no_resource_the_story_relies_on(emulated, rollout):
     assert emulated.skipped_types, "moto skipped nothing: update docs/demo.md"
     assert not emulated.skipped_types & STORY_RESOURCE_TYPES
+
+
+# ---- the registered model is deleted: alert, parameter unchanged (ADR-0014, ADR-0029) ----------
+
+
+def removal_record(bucket: str, key: str, event_name: str, version_id: str) -> dict[str, Any]:
+    """The record S3 sends for a removal (S3 User Guide, "Event message structure"): like an
+    upload's, without ``size`` and ``eTag``; ``versionId`` is the delete marker's (or the
+    deleted version's). demo/s3_events.py builds upload records from a stored object only."""
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": ENVIRONMENT.region,
+        "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:rehearsal"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "rehearsal", "x-amz-id-2": "rehearsal"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "",
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": "rehearsal"},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": {
+                "key": encode_key(key),
+                "versionId": version_id,
+                "sequencer": f"{time.time_ns():018X}",
+            },
+        },
+    }
+
+
+def registered_model_deleted_sum(emulated, namespace: str) -> float:
+    statistics = emulated.cloudwatch.get_metric_statistics(
+        Namespace=namespace,
+        MetricName=constants.REGISTERED_MODEL_DELETED_METRIC,
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1),
+        Period=7200,
+        Statistics=["Sum"],
+    )
+    return sum(point["Sum"] for point in statistics["Datapoints"])
+
+
+def test_deleting_the_registered_model_reaches_the_handler_and_alerts(
+    emulated, storage, registration_function, rollout
+):
+    """A delete marker on the registered key (a versionless DELETE on the versioned bucket):
+    the deployed configuration selects the event for the registration function, the deployed
+    handler reports RegisteredModelDeleted and writes nothing."""
+    before = emulated.ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    assert before["Value"] == SECOND_KEY  # the rollout's upload is the registered model
+    namespace = registration_function.environment[constants.METRICS_NAMESPACE_ENV_VAR]
+    alerts_before = registered_model_deleted_sum(emulated, namespace)
+
+    deleted = emulated.s3.delete_object(Bucket=BUCKET, Key=SECOND_KEY)
+    assert deleted["DeleteMarker"] is True
+    event_name = "ObjectRemoved:DeleteMarkerCreated"
+    configurations = emulated.s3.get_bucket_notification_configuration(Bucket=BUCKET)[
+        "LambdaFunctionConfigurations"
+    ]
+    selected = [c for c in configurations if matches(c, event_name, SECOND_KEY)]
+    assert [c["LambdaFunctionArn"] for c in selected] == [storage.registration_function_arn]
+
+    record = removal_record(BUCKET, SECOND_KEY, event_name, deleted["VersionId"])
+    invocation = invoke_in_process(
+        registration_function, {"Records": [record]}, region=ENVIRONMENT.region
+    )
+
+    assert invocation.result["alerts"] == ["registered_model_deleted"]
+    assert invocation.result["registeredKey"] is None
+    assert invocation.result["parameterVersion"] is None
+    after = emulated.ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    assert (after["Value"], after["Version"]) == (before["Value"], before["Version"])
+    # The metric the RegisteredModelDeleted alarm watches (namespace, name, no dimensions).
+    assert registered_model_deleted_sum(emulated, namespace) == alerts_before + 1

@@ -31,7 +31,14 @@ STOCK_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "Serverless")
 # report; the Serverless pack has no rule for S3 buckets).
 EXPECTED_PACKS = {
     constants.LAMBDA_STACK_NAME: {*STOCK_PACKS, "MlopsIAM", "MlopsLambda"},
-    constants.S3_STACK_NAME: {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "MlopsS3"},
+    constants.S3_STACK_NAME: {
+        "AwsSolutions",
+        "HIPAA.Security",
+        "NIST.800.53.R5",
+        "MlopsS3",
+        # the bucket policies (resource-policy semantics, ADR-0044)
+        "MlopsIAM",
+    },
     constants.SAGEMAKER_STACK_NAME: {*STOCK_PACKS, "MlopsIAM", "MlopsLambda", "MlopsSageMaker"},
 }
 

@@ -45,6 +45,10 @@ EXPECTED_NAG = {
         # project's rule names the action.
         ("MlopsIAM-WildcardResourceAllowlist", "WildcardResource::ssm:PutParameter"),
     },
+    "key-policy-kms-star": {
+        # A resource policy: only the project's rule reads key policies (ADR-0044).
+        ("MlopsIAM-NoWildcardAction", "WildcardAction::kms:*"),
+    },
     "no-tls-policy": {
         ("MlopsS3-TlsOnlyPolicy", ""),
         ("AwsSolutions-S10", ""),
@@ -68,6 +72,7 @@ EXPECTED_CHECKOV = {
         ("CKV_MLOPS_2", "AWS::IAM::ManagedPolicy"),
         ("CKV_AWS_111", "AWS::IAM::ManagedPolicy"),  # write access without constraints
     },
+    "key-policy-kms-star": {("CKV_MLOPS_1", "AWS::KMS::Key")},
     "no-tls-policy": {("CKV2_MLOPS_1", "AWS::S3::Bucket")},
     "no-on-failure-destination": {("CKV2_MLOPS_2", "AWS::Lambda::Function")},
     "volume-key-removed": set(),
@@ -94,6 +99,15 @@ def _grant_put_parameter_on_star(stack: LambdaStack) -> None:
     )
 
 
+def _grant_kms_star_in_the_key_policy(stack: LambdaStack) -> None:
+    # What CDK's default key policy holds (ADR-0049 replaced it): kms:* for the account.
+    stack.operations_key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.AccountRootPrincipal()], actions=["kms:*"], resources=["*"]
+        )
+    )
+
+
 def _drop_volume_key(stack: SentimentEndpointStack) -> None:
     assert stack.endpoint_config.kms_key_id is not None, "the EBS-only instance had no key"
     stack.endpoint_config.kms_key_id = None
@@ -116,6 +130,7 @@ def gated(tmp_path_factory):
 
     _grant_put_parameter_on_star(LambdaStack(app, "ssm-put-on-star"))
     _drop_on_failure_destination(LambdaStack(app, "no-on-failure-destination"))
+    _grant_kms_star_in_the_key_policy(LambdaStack(app, "key-policy-kms-star"))
     _break_versioning(S3Stack(app, "versioning-off", lambda_stack=control))
     _drop_tls_policy(S3Stack(app, "no-tls-policy", lambda_stack=control))
     _drop_volume_key(

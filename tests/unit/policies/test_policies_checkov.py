@@ -88,6 +88,45 @@ IAM_TEMPLATE = {
         Policies=[{"PolicyName": "inline", "PolicyDocument": {"Statement": [_allow("iam:*", "*")]}}]
     ),
 }
+# Resource policies (ADR 0044): a key policy's "*" is the key itself; bucket, queue and topic
+# policies must name their resources in every Allow.
+ACCOUNT = {"AWS": "arn:aws:iam::111122223333:root"}
+QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:q"
+
+
+def _key(*statements) -> dict:
+    return {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "EnableKeyRotation": True,
+            "KeyPolicy": {"Version": "2012-10-17", "Statement": list(statements)},
+        },
+    }
+
+
+def _queue_policy(*statements) -> dict:
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": ["https://sqs.us-east-1.amazonaws.com/111122223333/q"],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": list(statements)},
+        },
+    }
+
+
+def _granted(action, resource) -> dict:
+    return {"Effect": "Allow", "Principal": ACCOUNT, "Action": action, "Resource": resource}
+
+
+RESOURCE_POLICY_TEMPLATE = {
+    "KeyNamedActions": _key(_granted(["kms:Create*", "kms:Put*", "kms:Decrypt"], "*")),
+    "KeyKmsStar": _key(_granted("kms:*", "*")),
+    "QueuePolicyNamed": _queue_policy(
+        {**_granted("sqs:*", "*"), "Effect": "Deny", "Principal": "*"},
+        _granted("sqs:SendMessage", QUEUE_ARN),
+    ),
+    "QueuePolicyOnStar": _queue_policy(_granted("sqs:SendMessage", "*")),
+}
 
 
 def _bucket(algorithm="AES256", **extra) -> dict:
@@ -266,6 +305,7 @@ def gate_run(tmp_path_factory):
     cdk_out = tmp_path_factory.mktemp("cdk.out")
     for name, resources in {
         "iam": IAM_TEMPLATE,
+        "resource_policies": RESOURCE_POLICY_TEMPLATE,
         "s3": S3_TEMPLATE,
         "lambda": LAMBDA_TEMPLATE,
         "sagemaker": SAGEMAKER_TEMPLATE,
@@ -302,6 +342,12 @@ CUSTOM_CASES = [
     ("CKV_MLOPS_2", "PolicyGood", "PASSED"),
     ("CKV_MLOPS_2", "PolicyParameterOnStar", "FAILED"),
     ("CKV_MLOPS_2", "RoleInlineStar", "FAILED"),
+    ("CKV_MLOPS_1", "KeyNamedActions", "PASSED"),
+    ("CKV_MLOPS_1", "KeyKmsStar", "FAILED"),
+    ("CKV_MLOPS_2", "KeyKmsStar", "PASSED"),  # "*" in a key policy is the key itself
+    ("CKV_MLOPS_1", "QueuePolicyNamed", "PASSED"),  # the Deny on sqs:* never counts
+    ("CKV_MLOPS_2", "QueuePolicyNamed", "PASSED"),
+    ("CKV_MLOPS_2", "QueuePolicyOnStar", "FAILED"),
     ("CKV_MLOPS_3", "PolicyGood", "PASSED"),
     ("CKV_MLOPS_3", "PolicyMetricsAnywhere", "FAILED"),
     ("CKV_MLOPS_4", "RoleGood", "PASSED"),
@@ -347,6 +393,12 @@ def test_every_custom_check_is_exercised_both_ways():
     custom = {f"CKV_MLOPS_{n}" for n in range(1, 10)} | {f"CKV2_MLOPS_{n}" for n in range(1, 6)}
     assert set(verdicts) == custom
     assert all(v == {"PASSED", "FAILED"} for v in verdicts.values())
+
+
+@pytest.mark.parametrize("resource", ["KeyKmsStar", "QueuePolicyOnStar"])
+def test_the_metric_namespace_check_does_not_read_resource_policies(gate_run, resource):
+    _, _, report = gate_run
+    assert ("CKV_MLOPS_3", resource) not in _results(report)
 
 
 def test_gate_fails_on_unskipped_failures_and_writes_reports(gate_run):

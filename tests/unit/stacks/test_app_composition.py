@@ -137,6 +137,123 @@ def test_star_rule_fires_on_a_non_compliant_statement():
     assert _star_resource_violations(template_with(service_wide))
 
 
+# Resource policies: the property holding each one's document. In a key policy Resource "*"
+# means the key itself (AWS KMS Developer Guide, "Elements in a key policy"); bucket, queue
+# and topic policies must name their resources in every Allow statement (ADR-0044).
+RESOURCE_POLICY_DOCUMENTS = {
+    "AWS::KMS::Key": "KeyPolicy",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+}
+# The pipeline's keys delegate named actions to the account's IAM policies, never kms:*
+# (constructs/pipeline_key.py, ADR-0049): key administration and key use.
+ACCOUNT_KEY_ACTIONS = {
+    "KeyAdministrationThroughIamPolicies": {
+        "kms:Create*",
+        "kms:Describe*",
+        "kms:Enable*",
+        "kms:List*",
+        "kms:Put*",
+        "kms:Update*",
+        "kms:Revoke*",
+        "kms:Disable*",
+        "kms:Get*",
+        "kms:Delete*",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+    },
+    "KeyUseThroughIamPolicies": {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:DescribeKey",
+    },
+}
+ACCOUNT_PRINCIPAL = "arn:${Ref:AWS::Partition}:iam::${Ref:AWS::AccountId}:root"
+
+
+def _resource_policy_violations(template: dict) -> list[str]:
+    violations = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        document_property = RESOURCE_POLICY_DOCUMENTS.get(resource["Type"])
+        if document_property is None:
+            continue
+        document = resource["Properties"][document_property]
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Deny":
+                continue  # the TLS-only statements deny s3:*/sqs:*/sns:* to everyone
+            if "NotAction" in statement or "NotResource" in statement:
+                violations.append(f"{logical_id}: NotAction/NotResource in an Allow")
+            for action in as_list(statement.get("Action", [])):
+                if action == "*" or action.endswith(":*"):
+                    violations.append(f"{logical_id}: wildcard action {action}")
+            star = "*" in as_list(statement.get("Resource", []))
+            if star and resource["Type"] != "AWS::KMS::Key":
+                violations.append(f"{logical_id}: Allow on Resource '*'")
+    return violations
+
+
+def test_no_resource_policy_grants_a_wildcard_action_or_an_unnamed_resource(templates):
+    checked = 0
+    for name, template in templates.items():
+        assert _resource_policy_violations(template) == [], name
+        checked += sum(
+            1
+            for resource in template["Resources"].values()
+            if resource["Type"] in RESOURCE_POLICY_DOCUMENTS
+        )
+    assert checked >= 4, "the app's key, bucket, queue and topic policies were not read"
+
+
+def test_resource_policy_check_fires_on_non_compliant_statements():
+    def template_with(resource_type: str, statement: dict) -> dict:
+        document = {"Statement": [statement]}
+        return {
+            "Resources": {
+                "R": {
+                    "Type": resource_type,
+                    "Properties": {RESOURCE_POLICY_DOCUMENTS[resource_type]: document},
+                }
+            }
+        }
+
+    root = {"AWS": "arn:aws:iam::111122223333:root"}
+    default_key_policy = {"Effect": "Allow", "Principal": root, "Action": "kms:*", "Resource": "*"}
+    assert _resource_policy_violations(template_with("AWS::KMS::Key", default_key_policy))
+    key_use = {**default_key_policy, "Action": "kms:Decrypt"}
+    assert _resource_policy_violations(template_with("AWS::KMS::Key", key_use)) == []
+    bucket_read = {**key_use, "Action": "s3:GetObject"}
+    assert _resource_policy_violations(template_with("AWS::S3::BucketPolicy", bucket_read))
+    tls_only = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sqs:*", "Resource": "*"}
+    assert _resource_policy_violations(template_with("AWS::SQS::QueuePolicy", tls_only)) == []
+    topic_all = {**key_use, "Action": "sns:*", "Resource": "arn:aws:sns:us-east-1:1:t"}
+    assert _resource_policy_violations(template_with("AWS::SNS::TopicPolicy", topic_all))
+
+
+def test_every_key_delegates_named_actions_to_the_account_never_kms_star(templates):
+    keys = [
+        (name, logical_id, resource["Properties"]["KeyPolicy"]["Statement"])
+        for name, template in templates.items()
+        for logical_id, resource in resources_of_type(template, "AWS::KMS::Key").items()
+    ]
+    assert len(keys) == 2, "the operations key and the endpoint key"
+    for name, logical_id, statements in keys:
+        delegated = {
+            statement["Sid"]: set(as_list(statement["Action"]))
+            for statement in statements
+            if render_join(statement["Principal"].get("AWS", "")) == ACCOUNT_PRINCIPAL
+        }
+        assert delegated == ACCOUNT_KEY_ACTIONS, f"{name}/{logical_id}"
+        granted = {action for s in statements for action in as_list(s["Action"])}
+        assert "kms:*" not in granted, f"{name}/{logical_id}"
+        # PutKeyPolicy stays with the account: the key can always be managed again.
+        assert "kms:Put*" in delegated["KeyAdministrationThroughIamPolicies"]
+
+
 def test_no_aws_managed_policies_on_any_role(templates):
     for name, template in templates.items():
         for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items():

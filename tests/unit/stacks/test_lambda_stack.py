@@ -140,7 +140,10 @@ def test_log_group_is_encrypted_with_the_retained_rotated_operations_key(templat
         if s.get("Sid") == "EncryptLogGroupsOfThisAccount"
     ]
     assert len(logs) == 1
-    assert render_join(logs[0]["Principal"]["Service"]) == "logs.${Ref:AWS::Region}.amazonaws.com"
+    # The regional principal with the partition's URL suffix (amazonaws.com.cn in China).
+    assert render_join(logs[0]["Principal"]["Service"]) == (
+        "logs.${Ref:AWS::Region}.${Ref:AWS::URLSuffix}"
+    )
     context = logs[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert render_join(context) == (
         "arn:${Ref:AWS::Partition}:logs:${Ref:AWS::Region}:${Ref:AWS::AccountId}:log-group:*"
@@ -202,7 +205,11 @@ def test_role_permissions_are_one_customer_managed_policy_the_function_waits_for
     role_id, role = the_resource(template, "AWS::IAM::Role")
     assert "Policies" not in role["Properties"]
     assert resources_of_type(template, "AWS::IAM::Policy") == {}
-    policy_id, policy = the_resource(template, "AWS::IAM::ManagedPolicy")
+    ((policy_id, policy),) = [
+        (logical_id, policy)
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    ]
     assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
     for resource_type in ("AWS::Lambda::Function", "AWS::Lambda::EventInvokeConfig"):
         (resource,) = resources_of_type(template, resource_type).values()
@@ -263,6 +270,48 @@ def test_role_grants_nothing_beyond_what_the_handler_uses(template, role_stateme
     }
     sqs = statement_with_action(role_statements, "sqs:SendMessage")
     assert sqs["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+# -- the CDK deploy role may resolve the endpoint stack's model parameter (ADR-0032) ----------
+
+DEPLOY_ROLE_NAME = constants.cdk_deploy_role_name("${Ref:AWS::AccountId}", "${Ref:AWS::Region}")
+
+
+def deploy_role_policies(template: dict) -> dict[str, dict]:
+    """The managed policies attached to a role this stack does not create."""
+    own_roles = set(resources_of_type(template, "AWS::IAM::Role"))
+    return {
+        logical_id: policy["Properties"]
+        for logical_id, policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
+        if not {role.get("Ref") for role in policy["Properties"]["Roles"] if isinstance(role, dict)}
+        & own_roles
+    }
+
+
+def test_the_cdk_deploy_role_may_read_exactly_the_model_parameter(template):
+    # CloudFormation resolves the endpoint stack's SSM-typed parameter with the credentials of
+    # its caller, the CDK deploy role, whose bootstrap policy reads only the bootstrap version.
+    (policy,) = deploy_role_policies(template).values()
+    assert [render_join(role) for role in policy["Roles"]] == [DEPLOY_ROLE_NAME]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert set(as_list(statement["Action"])) == {"ssm:GetParameter", "ssm:GetParameters"}
+    assert [render_join(r) for r in as_list(statement["Resource"])] == [PARAMETER_ARN]
+    assert "Condition" not in statement
+
+
+def test_the_deploy_role_is_imported_not_created(template):
+    # The bootstrap owns the role; the stack only attaches its policy (the Roles property).
+    for role in resources_of_type(template, "AWS::IAM::Role").values():
+        assert render_join(role["Properties"].get("RoleName", "")) != DEPLOY_ROLE_NAME
+
+
+def test_the_policy_names_the_role_cdk_deploy_assumes_for_the_endpoint_stack(synthesized_app):
+    # The synthesizer's deploy role for the endpoint stack (what `cdk deploy` assumes to call
+    # CloudFormation) ends with the name the Lambda stack attaches the policy to.
+    endpoint_stack = synthesized_app.get_stack_by_name(constants.SAGEMAKER_STACK_NAME)
+    expected = constants.cdk_deploy_role_name("${AWS::AccountId}", "${AWS::Region}")
+    assert endpoint_stack.assume_role_arn.endswith(f":role/{expected}")
 
 
 def test_the_model_parameter_is_not_a_cloudformation_resource(templates):

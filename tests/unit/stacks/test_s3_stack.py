@@ -146,21 +146,54 @@ def test_replaced_models_and_old_logs_expire(model_bucket, log_bucket):
     assert log_rules[0]["ExpirationInDays"] == constants.ACCESS_LOG_RETENTION_DAYS
 
 
+MODEL_KEY_FILTER = {
+    "S3Key": {
+        "Rules": [
+            {"Name": "prefix", "Value": constants.MODEL_KEY_PREFIX},
+            {"Name": "suffix", "Value": constants.MODEL_ARTIFACT_SUFFIX},
+        ]
+    }
+}
+
+
 def test_upload_of_a_model_artifact_invokes_the_registration_function(model_bucket):
     # Adapted brief expectation (ADR-0029): native NotificationConfiguration, no custom resource.
     config = model_bucket[1]["Properties"]["NotificationConfiguration"]
     assert set(config) == {"LambdaConfigurations"}
-    (lambda_config,) = config["LambdaConfigurations"]
-    assert lambda_config["Event"] == "s3:ObjectCreated:*"
-    assert render_join(lambda_config["Function"]) == FUNCTION_ARN
-    assert lambda_config["Filter"] == {
-        "S3Key": {
-            "Rules": [
-                {"Name": "prefix", "Value": constants.MODEL_KEY_PREFIX},
-                {"Name": "suffix", "Value": constants.MODEL_ARTIFACT_SUFFIX},
-            ]
-        }
-    }
+    (created,) = [c for c in config["LambdaConfigurations"] if c["Event"] == "s3:ObjectCreated:*"]
+    assert render_join(created["Function"]) == FUNCTION_ARN
+    assert created["Filter"] == MODEL_KEY_FILTER
+
+
+def test_removals_and_expirations_of_model_artifacts_reach_the_function_too(model_bucket):
+    # ADR-0014: a deleted or expired registered model raises RegisteredModelDeleted; the
+    # handler can only see what the bucket sends it. S3 reports lifecycle deletions as
+    # LifecycleExpiration events, not ObjectRemoved ones.
+    configurations = model_bucket[1]["Properties"]["NotificationConfiguration"][
+        "LambdaConfigurations"
+    ]
+    assert [c["Event"] for c in configurations] == [
+        "s3:ObjectCreated:*",
+        "s3:ObjectRemoved:*",
+        "s3:LifecycleExpiration:*",
+    ]
+    for configuration in configurations:
+        assert render_join(configuration["Function"]) == FUNCTION_ARN, configuration["Event"]
+        # The same filter for every family: a removal outside models/ or of a non-archive
+        # could never be the registered model.
+        assert configuration["Filter"] == MODEL_KEY_FILTER, configuration["Event"]
+
+
+def test_no_two_notification_configurations_share_an_event_type(model_bucket):
+    # S3 refuses configurations that share an event type with overlapping filters; with
+    # identical filters, the event families must be disjoint.
+    events = [
+        c["Event"]
+        for c in model_bucket[1]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    ]
+    families = [event.split(":")[1] for event in events]
+    assert len(set(families)) == len(families)
+    assert all(event.endswith(":*") for event in events)
 
 
 def test_invoke_permission_is_scoped_to_this_bucket_and_account(template, model_bucket):

@@ -356,7 +356,10 @@ def test_endpoint_log_group_is_encrypted_with_the_endpoint_key(template):
         for s in key["Properties"]["KeyPolicy"]["Statement"]
         if "Service" in s.get("Principal", {})
     ]
-    assert render_join(logs["Principal"]["Service"]) == "logs.${Ref:AWS::Region}.amazonaws.com"
+    # The regional principal with the partition's URL suffix (amazonaws.com.cn in China).
+    assert render_join(logs["Principal"]["Service"]) == (
+        "logs.${Ref:AWS::Region}.${Ref:AWS::URLSuffix}"
+    )
     assert render_join(logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]) == (
         "arn:" + PARTITION_REGION_ACCOUNT % "logs" + f":log-group:{ENDPOINT_LOG_GROUP}"
     )
@@ -368,15 +371,21 @@ def test_endpoint_key_is_rotated_retained_and_usable_by_the_account(template):
     assert props["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
     assert props["PendingWindowInDays"] == constants.ENDPOINT_KEY_PENDING_WINDOW_DAYS
-    # The deploying role lets SageMaker create its grants through the account's IAM policies.
-    account = [
-        s
+    # The deploying role lets SageMaker create its grants through the account's IAM policies:
+    # kms:CreateGrant (in kms:Create*) and kms:DescribeKey are delegated to the account.
+    account = {
+        s["Sid"]: set(as_list(s["Action"]))
         for s in props["KeyPolicy"]["Statement"]
         if "AWS" in s.get("Principal", {})
         and render_join(s["Principal"]["AWS"])
         == "arn:${Ref:AWS::Partition}:iam::${Ref:AWS::AccountId}:root"
-    ]
-    assert len(account) == 1
+    }
+    assert set(account) == {
+        "KeyAdministrationThroughIamPolicies",
+        "KeyUseThroughIamPolicies",
+    }
+    assert "kms:Create*" in account["KeyAdministrationThroughIamPolicies"]
+    assert "kms:DescribeKey" in account["KeyUseThroughIamPolicies"]
     # moto cannot create a key with template tags (constructs/pipeline_key.py)
     assert "Tags" not in props
 
