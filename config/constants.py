@@ -51,6 +51,10 @@ ENDPOINT_KEY_NAME = "model-pipeline-endpoint"
 SSM_PARAMETER_MODEL = "/sentiment_model/latest_object_key"
 SSM_PARAMETER_ENV_VAR = "SSM_SENTIMENT_MODEL"
 METRICS_NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
+# The handler ignores records from any other bucket or outside the notification's prefix (a
+# re-driven or foreign event could otherwise register a key the endpoint cannot read; ADR-0016).
+MODEL_BUCKET_ENV_VAR = "MODEL_BUCKET"
+MODEL_KEY_PREFIX_ENV_VAR = "MODEL_KEY_PREFIX"
 MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
 # Registration metrics (written by lambda/registration_metrics.py, no dimensions) that page an
 # operator through the operations topic: Sum >= 1 over the period (ADR-0014).

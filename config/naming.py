@@ -140,9 +140,15 @@ class DeploymentNaming:
     @property
     def lambda_environment(self) -> dict[str, str]:
         """The registration function's environment: the brief's variable, with this
-        deployment's parameter name, plus the metrics namespace."""
+        deployment's parameter name, plus the metrics namespace and the model key prefix.
+        (The bucket name needs the account and region: see ``model_bucket_environment``.)"""
         return {
             **constants.LAMBDA_ENVIRONMENT_VARIABLE,
             constants.SSM_PARAMETER_ENV_VAR: self.model_parameter_name,
             constants.METRICS_NAMESPACE_ENV_VAR: self.registration_metrics_namespace,
+            constants.MODEL_KEY_PREFIX_ENV_VAR: constants.MODEL_KEY_PREFIX,
         }
+
+    def model_bucket_environment(self, account: str, region: str) -> dict[str, str]:
+        """The environment entry naming the only bucket the handler registers models from."""
+        return {constants.MODEL_BUCKET_ENV_VAR: self.model_bucket_name(account, region)}

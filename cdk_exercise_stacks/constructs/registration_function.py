@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -110,7 +110,10 @@ class RegistrationFunction(Construct):
             code=lambda_.Code.from_asset(str(asset_path), exclude=_ASSET_EXCLUDES),
             timeout=Duration.seconds(constants.LAMBDA_TIMEOUT_SECONDS),
             memory_size=constants.LAMBDA_MEMORY_MB,
-            environment=naming.lambda_environment,
+            environment={
+                **naming.lambda_environment,
+                **naming.model_bucket_environment(Aws.ACCOUNT_ID, Aws.REGION),
+            },
             # Read-only: grants made by CDK (destination, log group) would otherwise add an
             # inline policy; the managed policy above already holds them.
             role=self.role.without_policy_updates(),

@@ -46,9 +46,14 @@ def test_the_handler_accepts_the_suffix_the_notification_filters_on():
 def test_the_handler_reads_the_env_vars_the_stack_sets():
     assert registration_config.PARAMETER_ENV_VAR == constants.SSM_PARAMETER_ENV_VAR
     assert registration_config.NAMESPACE_ENV_VAR == constants.METRICS_NAMESPACE_ENV_VAR
-    assert set(DeploymentNaming().lambda_environment) == {
+    assert registration_config.MODEL_BUCKET_ENV_VAR == constants.MODEL_BUCKET_ENV_VAR
+    assert registration_config.MODEL_KEY_PREFIX_ENV_VAR == constants.MODEL_KEY_PREFIX_ENV_VAR
+    naming = DeploymentNaming()
+    assert set(naming.lambda_environment) | set(naming.model_bucket_environment("1", "r")) == {
         registration_config.PARAMETER_ENV_VAR,
         registration_config.NAMESPACE_ENV_VAR,
+        registration_config.MODEL_BUCKET_ENV_VAR,
+        registration_config.MODEL_KEY_PREFIX_ENV_VAR,
     }
 
 
@@ -63,9 +68,17 @@ def test_the_default_namespace_is_the_one_the_role_and_alarms_use():
 @pytest.mark.parametrize("prefix", ["", "it1", "a" * constants.DEPLOYMENT_PREFIX_MAX_LENGTH])
 def test_the_handler_accepts_the_environment_of_every_deployment(prefix):
     naming = DeploymentNaming(prefix)
-    settings = registration_config.load_settings(naming.lambda_environment)
+    environment = {
+        **naming.lambda_environment,
+        **naming.model_bucket_environment("123456789012", "ap-southeast-4"),
+    }
+    settings = registration_config.load_settings(environment)
     assert settings.parameter_name == naming.model_parameter_name
     assert settings.metrics_namespace == naming.registration_metrics_namespace
+    assert settings.model_location.key_prefix == constants.MODEL_KEY_PREFIX
+    assert settings.model_location.bucket == naming.model_bucket_name(
+        "123456789012", "ap-southeast-4"
+    )
 
 
 def test_the_alarmed_metrics_are_ones_the_handler_writes_without_dimensions():
@@ -153,9 +166,15 @@ def test_the_role_grants_the_handler_exactly_what_it_calls(
 ):
     """Against the synthesized Lambda stack: what the role allows, minus what the Lambda
     service itself uses, is what the handler calls."""
+    resources = templates[constants.LAMBDA_STACK_NAME]["Resources"]
+    (function,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     granted = set()
-    for resource in templates[constants.LAMBDA_STACK_NAME]["Resources"].values():
-        if resource["Type"] != "AWS::IAM::ManagedPolicy":
+    for resource in resources.values():
+        # only the function's role: the stack also grants the CDK deploy role a parameter read
+        if resource["Type"] != "AWS::IAM::ManagedPolicy" or {"Ref": role_id} not in resource[
+            "Properties"
+        ].get("Roles", []):
             continue
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"]

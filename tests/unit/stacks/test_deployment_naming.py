@@ -26,6 +26,10 @@ def test_default_names_are_exactly_the_briefs():
     assert naming.lambda_environment == {
         **constants.LAMBDA_ENVIRONMENT_VARIABLE,
         constants.METRICS_NAMESPACE_ENV_VAR: constants.MODEL_REGISTRATION_METRICS_NAMESPACE,
+        constants.MODEL_KEY_PREFIX_ENV_VAR: constants.MODEL_KEY_PREFIX,
+    }
+    assert naming.model_bucket_environment(ACCOUNT, "us-east-1") == {
+        constants.MODEL_BUCKET_ENV_VAR: f"cdk-exercise-bucket-{ACCOUNT}-us-east-1"
     }
     assert naming.registration_metrics_namespace == "ModelRegistration"
     assert naming.key_names == ("model-pipeline-operations", "model-pipeline-endpoint")

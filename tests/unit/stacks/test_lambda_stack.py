@@ -59,7 +59,17 @@ def test_function_has_the_briefs_name_handler_timeout_and_environment(function):
     assert variables[constants.METRICS_NAMESPACE_ENV_VAR] == (
         constants.MODEL_REGISTRATION_METRICS_NAMESPACE
     )
-    assert set(variables) == {constants.SSM_PARAMETER_ENV_VAR, constants.METRICS_NAMESPACE_ENV_VAR}
+    # the handler ignores records from other buckets or outside the notification prefix
+    assert variables[constants.MODEL_KEY_PREFIX_ENV_VAR] == constants.MODEL_KEY_PREFIX
+    assert render_join(variables[constants.MODEL_BUCKET_ENV_VAR]) == constants.model_bucket_name(
+        "${Ref:AWS::AccountId}", "${Ref:AWS::Region}"
+    )
+    assert set(variables) == {
+        constants.SSM_PARAMETER_ENV_VAR,
+        constants.METRICS_NAMESPACE_ENV_VAR,
+        constants.MODEL_KEY_PREFIX_ENV_VAR,
+        constants.MODEL_BUCKET_ENV_VAR,
+    }
 
 
 def test_runtime_is_a_supported_python_not_the_briefs_python310(function):
