@@ -306,3 +306,10 @@ def cdk_deploy_role_name(account: str, region: str) -> str:
     (``Aws.ACCOUNT_ID``, ``Aws.REGION``) are accepted.
     """
     return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-deploy-role-{account}-{region}"
+
+
+def cdk_cfn_execution_role_name(account: str, region: str) -> str:
+    """Name of the CDK bootstrap's CloudFormation execution role, which `cdk deploy` and
+    `cdk destroy` pass to CloudFormation. A stack the rollout updated last remembers the
+    rollout's narrow service role (ADR-0052); deleting it must pass this role explicitly."""
+    return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account}-{region}"

@@ -415,6 +415,14 @@ def _attempt(problems: list[str], log: Log, what: str, action: Callable, *args, 
         log(f"teardown: FAILED {what}: {error}")
 
 
+def _deletion_role_arn(stack_id: str) -> str:
+    """The CDK execution role, as `cdk destroy` passes it: after a rollout, CloudFormation would
+    otherwise reuse the rollout's service role, which may only touch models and configs."""
+    partition, region, account = (stack_id.split(":")[i] for i in (1, 3, 4))
+    name = constants.cdk_cfn_execution_role_name(account, region)
+    return f"arn:{partition}:iam::{account}:role/{name}"
+
+
 def _delete_stack(clients: AwsClients, name: str, poll_seconds: float) -> None:
     cloudformation = clients.cloudformation
     stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
@@ -422,7 +430,7 @@ def _delete_stack(clients: AwsClients, name: str, poll_seconds: float) -> None:
     # A stack in the middle of an update (a rollout) cannot be deleted: let it settle first.
     status = _wait_for_stack(cloudformation, stack_id, poll_seconds, settled=True)
     if status != "DELETE_COMPLETE":
-        cloudformation.delete_stack(StackName=stack_id)
+        cloudformation.delete_stack(StackName=stack_id, RoleARN=_deletion_role_arn(stack_id))
         status = _wait_for_stack(cloudformation, stack_id, poll_seconds, settled=True)
     if status != "DELETE_COMPLETE":
         reason = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0].get(

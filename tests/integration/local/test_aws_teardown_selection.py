@@ -256,3 +256,13 @@ def test_the_command_without_yes_only_shows_the_plan(account, capsys):
 def test_the_command_refuses_an_empty_prefix(account, capsys):
     assert td.main(["--prefix", "", "--yes"]) == 2
     assert "unprefixed" in capsys.readouterr().err
+
+
+def test_stacks_are_deleted_with_the_cdk_execution_role_not_the_rollout_role():
+    """After a rollout the stack remembers the rollout's narrow service role (ADR-0052), which
+    cannot delete the stack's other resources; teardown passes the CDK role as `cdk destroy`
+    does."""
+    stack_id = "arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/it1-x/uuid"
+    assert td._deletion_role_arn(stack_id) == (
+        "arn:aws-cn:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-cn-north-1"
+    )
