@@ -37,7 +37,7 @@ $(VENV)/.stamp: requirements-dev.lock
 	touch $@
 
 $(CHECKOV_VENV)/.stamp: requirements-checkov.lock $(VENV)/.stamp
-	$(UV) venv --quiet --python $(PY) $(CHECKOV_VENV)
+	$(UV) venv --clear --quiet --python $(PY) $(CHECKOV_VENV)
 	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
 	touch $@
 
