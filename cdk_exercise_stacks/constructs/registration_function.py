@@ -225,8 +225,8 @@ _RUNTIME = (
     "rule's latest runtime moves with every CDK release"
 )
 _PLAIN_ENVIRONMENT = (
-    "the environment holds the parameter name and the metrics namespace, no secret; Lambda "
-    "encrypts it at rest with an AWS-managed key"
+    "the environment holds the parameter name, the metrics namespace, the model bucket name "
+    "and key prefix, no secret; Lambda encrypts it at rest with an AWS-managed key"
 )
 _METRICS_WILDCARD = (
     "cloudwatch:PutMetricData has no resource-level permission; narrowed to the registration "
