@@ -36,7 +36,12 @@ ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 
-EMPTY_APP = "import aws_cdk as cdk; app = cdk.App(); cdk.Stack(app, 'empty-stack'); app.synth()"
+# The smallest app CloudFormation accepts: one stack with one resource (an empty Resources
+# section fails CDK's built-in validation).
+EMPTY_APP = (
+    "import aws_cdk as cdk; app = cdk.App(); stack = cdk.Stack(app, 'empty-stack'); "
+    "cdk.CfnWaitConditionHandle(stack, 'Nothing'); app.synth()"
+)
 
 
 def run_timed(cmd: list[str], cwd: Path = REPO, env: dict | None = None) -> float:
