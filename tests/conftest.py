@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -44,14 +43,10 @@ def synthesized_app(tmp_path_factory):
     The built-in CloudFormation validation is off here (it costs ~4-5 s a synth); cfn-lint
     checks the templates in ``make test`` instead.
     """
-    import aws_cdk as cdk
-
     import app as app_module
+    from tests.cdk_apps import cli_like_app
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    # The same feature flags as `cdk synth` (cdk.json), so tests read the deployed templates.
-    context = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    cdk_app = cdk.App(outdir=str(outdir), context=context, builtin_cloud_formation_validation=False)
+    cdk_app = cli_like_app(tmp_path_factory.mktemp("cdk.out"))
     app_module.build_app(cdk_app)
     return cdk_app.synth()
 
@@ -59,4 +54,6 @@ def synthesized_app(tmp_path_factory):
 @pytest.fixture(scope="session")
 def templates(synthesized_app):
     """Template dicts of the app's stacks, keyed by stack name."""
-    return {stack.stack_name: stack.template for stack in synthesized_app.stacks}
+    from tests.cdk_apps import templates_of
+
+    return templates_of(synthesized_app)

@@ -14,7 +14,6 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
@@ -24,6 +23,7 @@ from cdk_exercise_stacks.sagemaker_endpoints import SentimentEndpointStack
 from config import constants
 from policies.nag import apply_compliance_packs
 from policies.nag.findings import validation_report_findings
+from tests.cdk_apps import cli_like_app
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -118,14 +118,10 @@ def _drop_on_failure_destination(stack: LambdaStack) -> None:
     invoke_config.node.default_child.destination_config = None
 
 
-def _context() -> dict:
-    return json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-
-
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("noncompliant")
-    app = cdk.App(outdir=str(outdir), context=_context(), builtin_cloud_formation_validation=False)
+    app = cli_like_app(outdir)
     control = LambdaStack(app, CONTROL)
 
     _grant_put_parameter_on_star(LambdaStack(app, "ssm-put-on-star"))

@@ -19,6 +19,7 @@ from stack_template_queries import (
 import app as app_module
 from config import constants
 from config.naming import DeploymentNaming
+from tests.cdk_apps import cli_like_app, templates_of
 
 PREFIX = "it1"
 NAMING = DeploymentNaming(PREFIX)
@@ -26,13 +27,12 @@ NAMING = DeploymentNaming(PREFIX)
 
 @pytest.fixture(scope="module")
 def prefixed_templates(tmp_path_factory):
-    app = cdk.App(
-        outdir=str(tmp_path_factory.mktemp("prefixed.cdk.out")),
-        builtin_cloud_formation_validation=False,
-        context={constants.DEPLOYMENT_PREFIX_CONTEXT_KEY: PREFIX},
+    # the deployed feature flags (cdk.json) plus the prefix
+    app = cli_like_app(
+        tmp_path_factory.mktemp("prefixed.cdk.out"),
+        **{constants.DEPLOYMENT_PREFIX_CONTEXT_KEY: PREFIX},
     )
-    assembly = app_module.build_app(app).synth()
-    return {stack.stack_name: stack.template for stack in assembly.stacks}
+    return templates_of(app_module.build_app(app).synth())
 
 
 def test_stack_names_are_prefixed(prefixed_templates):

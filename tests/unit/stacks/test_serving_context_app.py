@@ -5,7 +5,6 @@ the key and what it accepts."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -16,6 +15,7 @@ import app as app_module
 from cdk_exercise_stacks.constructs.serving_endpoint import has_instance_storage
 from config import constants
 from policies.nag.findings import nag_findings
+from tests.cdk_apps import cli_like_app
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CPU_INSTANCE = "ml.m5.xlarge"
@@ -23,12 +23,7 @@ KMS_RULE = "SageMakerEndpointConfigurationKMSKeyConfigured"
 
 
 def _app(tmp_path: Path | None = None, **context: str) -> cdk.App:
-    flags = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    return cdk.App(
-        outdir=str(tmp_path) if tmp_path else None,
-        builtin_cloud_formation_validation=False,
-        context={**flags, **context},
-    )
+    return cli_like_app(tmp_path, **context)
 
 
 @pytest.fixture(scope="module")
