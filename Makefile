@@ -36,7 +36,8 @@ $(VENV)/.stamp: requirements-dev.lock
 	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
 	touch $@
 
-$(CHECKOV_VENV)/.stamp: requirements-checkov.lock $(VENV)/.stamp
+# Order-only on the dev venv (it only provides uv): a new dev lock does not reinstall checkov.
+$(CHECKOV_VENV)/.stamp: requirements-checkov.lock | $(VENV)/.stamp
 	$(UV) venv --clear --quiet --python $(PY) $(CHECKOV_VENV)
 	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
 	touch $@
@@ -82,7 +83,7 @@ test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-na
 bench: setup ## measure synth, test layers, setup, handler import, AWS calls (docs/performance.md)
 	$(PY) scripts/bench.py
 
-demo: setup ## rehearse upload -> registration -> endpoint -> rollout on moto_server with the real CDK CLI (docs/demo.md)
+demo: $(VENV)/.stamp node_modules/.stamp ## rehearse upload -> registration -> endpoint -> rollout on moto_server with the real CDK CLI (docs/demo.md)
 	$(PY) -m demo
 
 # `make deploy` / `make destroy` act on the AWS account of your credentials (real cost).

@@ -33,8 +33,10 @@ from demo.emulator import ENVIRONMENT, FAKE_CREDENTIALS
 from demo.moto_server import MotoServer
 from demo.serving import ServingView, serving_view
 from demo.story import (
+    FIRST_KEY,
     REPO,
     SAMPLE_MODEL,
+    SECOND_KEY,
     deliver_to,
     function_code_location,
     roll_out_parameter_change,
@@ -44,8 +46,6 @@ from demo.story import (
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 MOTO_SERVER = REPO / ".venv" / "bin" / "moto_server"
 NAMING = DeploymentNaming()
-FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-27 v1{constants.MODEL_ARTIFACT_SUFFIX}"
-SECOND_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-28 v2{constants.MODEL_ARTIFACT_SUFFIX}"
 STEPS = 10
 
 T = TypeVar("T")

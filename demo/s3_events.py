@@ -80,7 +80,7 @@ def matches(function_configuration: dict[str, Any], event_name: str, key: str) -
     """Whether a Lambda configuration selects this event type and key (S3's filter rules:
     the configured ``s3:ObjectCreated:*`` or the exact type; prefix and suffix on the key)."""
     wanted = f"s3:{event_name}"
-    family = wanted.split(":")[0] + ":" + wanted.split(":")[1] + ":*"
+    family = f"s3:{event_name.split(':', 1)[0]}:*"
     if not set(function_configuration.get("Events", [])) & {wanted, family}:
         return False
     rules = function_configuration.get("Filter", {}).get("Key", {}).get("FilterRules", [])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config import constants
 from demo.cfn_values import Environment, TemplateValues, resources_of_type
 from demo.deployed_function import DeployedFunction, Invocation, invoke_in_process
 from demo.parameter_events import (
@@ -27,6 +28,10 @@ from demo.s3_events import Delivery, object_created_deliveries
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_MODEL = REPO / "samples" / "sentiment-model.tar.gz"
+# The story's two uploads. A space in the key: S3 sends it form-encoded ("+"), and the handler
+# must register it decoded.
+FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-27 v1{constants.MODEL_ARTIFACT_SUFFIX}"
+SECOND_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-28 v2{constants.MODEL_ARTIFACT_SUFFIX}"
 
 
 class UndeliverableEventError(RuntimeError):

@@ -3,6 +3,7 @@ ADR says how it is confirmed, and the README's commands are real Makefile target
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,17 +20,19 @@ FENCED_CODE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 ADR_MENTION = re.compile(r"\bADR[- ](\d{4})\b")
 SCANNED_SUFFIXES = {".md", ".py"}
-SKIPPED_DIRS = {".venv", ".venv-checkov", "node_modules", "cdk.out", ".git", "reports"}
+# Build output and installed packages; hidden directories (.git, .venv, .demo...) are skipped too.
+SKIPPED_DIRS = {"node_modules", "cdk.out", "reports", "__pycache__"}
 
 
 def _repo_files() -> list[Path]:
-    return [
-        p
-        for p in REPO.rglob("*")
-        if p.is_file()
-        and p.suffix in SCANNED_SUFFIXES
-        and not (set(p.relative_to(REPO).parts) & SKIPPED_DIRS)
-    ]
+    """The project's own Markdown and Python files, untracked ones included (pruned walk)."""
+    found = []
+    for directory, subdirectories, files in os.walk(REPO):
+        subdirectories[:] = [
+            d for d in subdirectories if d not in SKIPPED_DIRS and not d.startswith(".")
+        ]
+        found += [Path(directory, f) for f in files if Path(f).suffix in SCANNED_SUFFIXES]
+    return found
 
 
 def _existing_adr_numbers() -> set[str]:

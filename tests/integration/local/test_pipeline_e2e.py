@@ -48,7 +48,9 @@ from demo.file_assets import publish_file_assets
 from demo.s3_events import encode_key, matches
 from demo.serving import ServingView, serving_view
 from demo.story import (
+    FIRST_KEY,
     SAMPLE_MODEL,
+    SECOND_KEY,
     RolloutDelivery,
     Upload,
     deliver_to,
@@ -60,9 +62,6 @@ from demo.story import (
 NAMING = DeploymentNaming()  # the brief's names: no prefix
 BUCKET = NAMING.model_bucket_name(ENVIRONMENT.account, ENVIRONMENT.region)
 PARAMETER = NAMING.model_parameter_name
-# A space in the key: S3 sends it form-encoded ("+"), the handler must register it decoded.
-FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-27 v1{constants.MODEL_ARTIFACT_SUFFIX}"
-SECOND_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-28 v2{constants.MODEL_ARTIFACT_SUFFIX}"
 # Resource types the story needs moto's CloudFormation to create.
 STORY_RESOURCE_TYPES = {
     "AWS::Events::Rule",

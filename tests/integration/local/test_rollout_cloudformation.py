@@ -49,8 +49,7 @@ from rollout_testkit import ACCOUNT, REGION, CallRecorder, clients, parameter_ch
 STACK = constants.SAGEMAKER_STACK_NAME
 # The role `cdk deploy` creates and updates the stack with: the CDK bootstrap's execution role.
 DEPLOY_ROLE_ARN = (
-    f"arn:aws:iam::{ACCOUNT}:role/"
-    f"cdk-{constants.CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{ACCOUNT}-{REGION}"
+    f"arn:aws:iam::{ACCOUNT}:role/{constants.cdk_cfn_execution_role_name(ACCOUNT, REGION)}"
 )
 FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment-v1{constants.MODEL_ARTIFACT_SUFFIX}"
 NEW_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment-v2{constants.MODEL_ARTIFACT_SUFFIX}"

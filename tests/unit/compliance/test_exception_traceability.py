@@ -3,15 +3,8 @@ the rule it excuses (by its full id, or its name without the pack prefix)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[3]
-ADR_REASON = re.compile(r"^ADR-(\d{4}):")
-
-
-def _adr_texts() -> dict[str, str]:
-    return {p.name[:4]: p.read_text(encoding="utf-8") for p in (REPO / "ADR").glob("[0-9]*.md")}
+from policies.adr_references import adr_file
+from policies.exceptions import ExceptionRecord, collect_exceptions
 
 
 def _rule_names(rule_id: str) -> tuple[str, ...]:
@@ -19,51 +12,32 @@ def _rule_names(rule_id: str) -> tuple[str, ...]:
     return (rule_id, rule_id.split("-", 1)[1]) if "-" in rule_id else (rule_id,)
 
 
-def untraceable_exceptions(templates: dict, adrs: dict[str, str]) -> list[str]:
+def untraceable(records: list[ExceptionRecord], adr_text) -> list[str]:
+    """Exceptions whose cited ADR (text from ``adr_text(number)``) never names their rule."""
     problems = []
-    for stack, template in templates.items():
-        for logical_id, resource in template.get("Resources", {}).items():
-            metadata = resource.get("Metadata", {})
-            entries = [
-                (entry["id"], entry.get("reason", ""))
-                for entry in metadata.get("cdk_nag", {}).get("rules_to_suppress", [])
-            ] + [
-                (entry["id"], entry.get("comment", ""))
-                for entry in metadata.get("checkov", {}).get("skip", [])
-            ]
-            for rule_id, reason in entries:
-                cited = ADR_REASON.match(reason)
-                text = adrs.get(cited.group(1), "") if cited else ""
-                if not any(name in text for name in _rule_names(rule_id)):
-                    adr = f"ADR-{cited.group(1)}" if cited else "no ADR"
-                    problems.append(
-                        f"{stack}/{logical_id}: {rule_id} cites {adr}, which never names it"
-                    )
+    for record in records:
+        text = adr_text(record.adr) if record.adr else ""
+        if not any(name in text for name in _rule_names(record.rule_id)):
+            cited = f"ADR-{record.adr}" if record.adr else "no ADR"
+            where = f"{record.stack}/{record.logical_id}"
+            problems.append(f"{where}: {record.rule_id} cites {cited}, which never names it")
     return problems
 
 
+def _repo_adr_text(number: str) -> str:
+    path = adr_file(number)
+    return path.read_text(encoding="utf-8") if path else ""
+
+
 def test_every_exception_cites_an_adr_that_names_the_rule(templates):
-    assert untraceable_exceptions(templates, _adr_texts()) == []
+    assert untraceable(collect_exceptions(templates), _repo_adr_text) == []
 
 
 def test_the_trace_check_fires_on_an_adr_that_does_not_name_the_rule():
-    templates = {
-        "s": {
-            "Resources": {
-                "Q": {
-                    "Metadata": {
-                        "cdk_nag": {
-                            "rules_to_suppress": [
-                                {"id": "AwsSolutions-SQS3", "reason": "ADR-0001: a reason"}
-                            ]
-                        },
-                        "checkov": {"skip": [{"id": "CKV_AWS_27", "comment": "ADR-0001: x"}]},
-                    }
-                }
-            }
-        }
-    }
-    adrs = {"0001": "mentions SQS3 only"}
-    assert untraceable_exceptions(templates, adrs) == [
+    records = [
+        ExceptionRecord("cdk-nag", "s", "Q", "AwsSolutions-SQS3", "ADR-0001: a reason"),
+        ExceptionRecord("checkov", "s", "Q", "CKV_AWS_27", "ADR-0001: another reason"),
+    ]
+    assert untraceable(records, {"0001": "mentions SQS3 only"}.get) == [
         "s/Q: CKV_AWS_27 cites ADR-0001, which never names it"
     ]
