@@ -115,10 +115,62 @@ def _record(
         "key": encode_key(key),
         "size": head["ContentLength"],
         "eTag": head["ETag"].strip('"'),
-        "sequencer": f"{time.time_ns():018X}",
+        "sequencer": _sequencer(),
     }
     if head.get("VersionId"):
         obj["versionId"] = head["VersionId"]
+    return _envelope(
+        bucket=bucket,
+        obj=obj,
+        region=region,
+        event_name=event_name,
+        event_time=event_time,
+        configuration_id=configuration_id,
+        request_id=metadata.get("RequestId", ""),
+        host_id=headers.get("x-amz-id-2", metadata.get("HostId", "")),
+    )
+
+
+def object_removed_record(
+    bucket: str,
+    key: str,
+    *,
+    event_name: str,
+    version_id: str,
+    region: str,
+    event_time: datetime | None = None,
+    configuration_id: str = "",
+) -> dict[str, Any]:
+    """The record S3 sends for a removal: like an upload's, without ``size`` and ``eTag``;
+    ``versionId`` is the delete marker's (or the deleted version's)."""
+    return _envelope(
+        bucket=bucket,
+        obj={"key": encode_key(key), "versionId": version_id, "sequencer": _sequencer()},
+        region=region,
+        event_name=event_name,
+        event_time=(event_time or datetime.now(UTC)).astimezone(UTC),
+        configuration_id=configuration_id,
+        request_id="rehearsal",
+        host_id="rehearsal",
+    )
+
+
+def _sequencer() -> str:
+    return f"{time.time_ns():018X}"
+
+
+def _envelope(
+    *,
+    bucket: str,
+    obj: dict[str, Any],
+    region: str,
+    event_name: str,
+    event_time: datetime,
+    configuration_id: str,
+    request_id: str,
+    host_id: str,
+) -> dict[str, Any]:
+    """Event structure 2.1 around one object description."""
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -127,10 +179,7 @@ def _record(
         "eventName": event_name,
         "userIdentity": {"principalId": "AWS:rehearsal"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {
-            "x-amz-request-id": metadata.get("RequestId", ""),
-            "x-amz-id-2": headers.get("x-amz-id-2", metadata.get("HostId", "")),
-        },
+        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": host_id},
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": configuration_id,

@@ -27,7 +27,6 @@ What stands in for the emulator (demo/, ADR-0065, ADR-0066):
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,7 +44,7 @@ from demo.cfn_values import resources_of_type
 from demo.deployed_function import Invocation, fetch_deployed_function, invoke_in_process
 from demo.emulator import BOOTSTRAP_VERSION, ENVIRONMENT, FAKE_CREDENTIALS
 from demo.file_assets import publish_file_assets
-from demo.s3_events import encode_key, matches
+from demo.s3_events import encode_key, matches, object_removed_record
 from demo.serving import ServingView, serving_view
 from demo.story import (
     FIRST_KEY,
@@ -422,36 +421,6 @@ def test_moto_skips_no_resource_the_story_relies_on(emulated, rollout):
 # ---- the registered model is deleted: alert, parameter unchanged (ADR-0014, ADR-0029) ----------
 
 
-def removal_record(bucket: str, key: str, event_name: str, version_id: str) -> dict[str, Any]:
-    """The record S3 sends for a removal (S3 User Guide, "Event message structure"): like an
-    upload's, without ``size`` and ``eTag``; ``versionId`` is the delete marker's (or the
-    deleted version's). demo/s3_events.py builds upload records from a stored object only."""
-    return {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": ENVIRONMENT.region,
-        "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "eventName": event_name,
-        "userIdentity": {"principalId": "AWS:rehearsal"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": "rehearsal", "x-amz-id-2": "rehearsal"},
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "configurationId": "",
-            "bucket": {
-                "name": bucket,
-                "ownerIdentity": {"principalId": "rehearsal"},
-                "arn": f"arn:aws:s3:::{bucket}",
-            },
-            "object": {
-                "key": encode_key(key),
-                "versionId": version_id,
-                "sequencer": f"{time.time_ns():018X}",
-            },
-        },
-    }
-
-
 def registered_model_deleted_sum(emulated, namespace: str) -> float:
     statistics = emulated.cloudwatch.get_metric_statistics(
         Namespace=namespace,
@@ -484,7 +453,13 @@ def test_deleting_the_registered_model_reaches_the_handler_and_alerts(
     selected = [c for c in configurations if matches(c, event_name, SECOND_KEY)]
     assert [c["LambdaFunctionArn"] for c in selected] == [storage.registration_function_arn]
 
-    record = removal_record(BUCKET, SECOND_KEY, event_name, deleted["VersionId"])
+    record = object_removed_record(
+        BUCKET,
+        SECOND_KEY,
+        event_name=event_name,
+        version_id=deleted["VersionId"],
+        region=ENVIRONMENT.region,
+    )
     invocation = invoke_in_process(
         registration_function, {"Records": [record]}, region=ENVIRONMENT.region
     )
