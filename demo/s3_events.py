@@ -1,4 +1,4 @@
-"""The ObjectCreated notification S3 would send for an object stored in an emulated bucket.
+"""The notifications S3 would send for an object stored in, or removed from, an emulated bucket.
 
 moto hands S3 notifications for a Lambda destination to a Docker container, and without Docker
 they are silently dropped; its event also lacks ``versionId`` and ``sequencer``. So the
