@@ -21,15 +21,12 @@ REPO = Path(__file__).resolve().parent.parent
 PARAMETER = "/bench/sentiment_model/latest_object_key"
 BUCKET = "bench-model-bucket"
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "SSM_SENTIMENT_MODEL": PARAMETER,
-    }
-)
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "lambda"))
+
+from demo.emulator import FAKE_CREDENTIALS  # noqa: E402
+
+os.environ.update({**FAKE_CREDENTIALS, "SSM_SENTIMENT_MODEL": PARAMETER})
 
 import botocore.client  # noqa: E402
 from moto import mock_aws  # noqa: E402
