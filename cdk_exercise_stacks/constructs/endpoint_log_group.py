@@ -8,12 +8,13 @@ endpoint key, and is retained with the stack like the pipeline's other log group
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import log_group_arn
 from cdk_exercise_stacks.constructs.operations_alerts import (
     LOGS_KEY_ACTIONS,
     logs_service_principal,
@@ -41,12 +42,7 @@ class EndpointLogGroup(Construct):
         self.log_group_name = endpoint_log_group_name(endpoint_name)
         # From the name, not the log group: the group references the key, so the key policy
         # cannot reference the group.
-        self.log_group_arn_by_name = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=self.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        self.log_group_arn_by_name = log_group_arn(self, self.log_group_name)
         encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="EncryptTheEndpointLogGroup",

@@ -9,11 +9,12 @@ acknowledged here, each with its ADR (ADR-0048).
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import s3_bucket_arn
 from config import constants
 from policies.exceptions import acknowledge, checkov_skip
 
@@ -77,13 +78,7 @@ class ModelBucket(Construct):
         # From the derived name, not the bucket's GetAtt: a reference would connect the log
         # bucket's policy to the model bucket, and checkov's graph check CKV2_MLOPS_1 would take
         # it for the model bucket's own (TLS) policy.
-        self.bucket_arn_by_name = Stack.of(self).format_arn(
-            service="s3",
-            region="",
-            account="",
-            resource=bucket_name,
-            arn_format=ArnFormat.NO_RESOURCE_NAME,
-        )
+        self.bucket_arn_by_name = s3_bucket_arn(self, bucket_name)
         self._deliver_access_logs()
         self._acknowledge_findings()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -26,6 +26,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import ssm_parameter_arn
 from cdk_exercise_stacks.constructs.rollout_service_role import (
     CLOUDFORMATION_PRINCIPAL,
     RolloutServiceRole,
@@ -115,7 +116,7 @@ class ModelRollout(Construct):
         read_parameters = [parameter_name]
         if bootstrap_version_parameter_name:
             read_parameters.append(bootstrap_version_parameter_name)
-        self.readable_parameter_arns = [_parameter_arn(stack, name) for name in read_parameters]
+        self.readable_parameter_arns = [ssm_parameter_arn(self, name) for name in read_parameters]
 
         self.dead_letter_queue = sqs.Queue(
             self,
@@ -416,12 +417,3 @@ _PLAIN_ENVIRONMENT = (
     "the environment holds a stack name, a role ARN, a parameter name and a namespace, no secret"
 )
 _SSE_SQS = "SSE-SQS: EventBridge cannot deliver to a queue encrypted with the AWS-managed SQS key"
-
-
-def _parameter_arn(stack: Stack, name: str) -> str:
-    return stack.format_arn(
-        service="ssm",
-        resource="parameter",
-        resource_name=name.lstrip("/"),
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )

@@ -15,10 +15,12 @@ configurations only when they share an event type and their filters overlap (S3 
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, Stack
+from aws_cdk import Aws
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from cdk_exercise_stacks.arns import s3_bucket_arn
 
 OBJECT_CREATED_EVENT = "s3:ObjectCreated:*"
 OBJECT_REMOVED_EVENT = "s3:ObjectRemoved:*"
@@ -46,13 +48,7 @@ class ModelUploadNotification(Construct):
         # Built from the bucket's derived name, not from the bucket resource: the bucket must
         # depend on this permission (S3 tests the destination when the configuration is set),
         # so the permission cannot reference the bucket.
-        bucket_arn = Stack.of(self).format_arn(
-            service="s3",
-            region="",
-            account="",
-            resource=bucket_name,
-            arn_format=ArnFormat.NO_RESOURCE_NAME,
-        )
+        bucket_arn = s3_bucket_arn(self, bucket_name)
         self.permission = lambda_.CfnPermission(
             self,
             "AllowModelBucketInvoke",

@@ -22,6 +22,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import alarm_arn, log_group_arn
 from cdk_exercise_stacks.constructs.pipeline_key import pipeline_key
 from config import constants
 
@@ -53,14 +54,7 @@ def _alarms_of_this_account(stack: Stack) -> dict:
     """Confused-deputy conditions: only alarms of this account and region may use the grant."""
     return {
         "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-        "ArnLike": {
-            "aws:SourceArn": stack.format_arn(
-                service="cloudwatch",
-                resource="alarm",
-                resource_name="*",
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
-        },
+        "ArnLike": {"aws:SourceArn": alarm_arn(stack, "*")},
     }
 
 
@@ -103,14 +97,7 @@ class OperationsAlerts(Construct):
                 actions=list(LOGS_KEY_ACTIONS),
                 resources=["*"],
                 conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(stack, "*")}
                 },
             )
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import ssm_parameter_arn
 from config import constants
 from config.naming import DeploymentNaming
 from policies.exceptions import acknowledge, checkov_skip
@@ -56,7 +57,6 @@ class RegistrationFunction(Construct):
         :param alarm_actions: where the failed-registrations alarm goes (the operations topic).
         """
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.metrics_namespace = naming.registration_metrics_namespace
 
         self.log_group = logs.LogGroup(
@@ -85,12 +85,7 @@ class RegistrationFunction(Construct):
             description="Registers uploaded model keys in the model parameter",
         )
         self.parameter_name = naming.model_parameter_name
-        self.parameter_arn = stack.format_arn(
-            service="ssm",
-            resource="parameter",
-            resource_name=self.parameter_name.lstrip("/"),
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        self.parameter_arn = ssm_parameter_arn(self, self.parameter_name)
         # One customer-managed policy holds every permission (no inline policy, ADR-0049).
         self.policy = iam.ManagedPolicy(
             self,

@@ -28,6 +28,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import alarm_arn
 from cdk_exercise_stacks.nag_finding_ids import wildcard_resource_finding
 from policies.exceptions import acknowledge
 
@@ -88,15 +89,7 @@ class RolloutServiceRole(Construct):
         self.endpoint_arn = _sagemaker_arn(stack, "endpoint", _arn_name(endpoint_name))
         # From the alarms' names (Ref), not their Arn attribute: the local emulator (moto) does
         # not create alarms from a template and refuses a GetAtt on one (ADR-0066).
-        self.rollback_alarm_arns = [
-            stack.format_arn(
-                service="cloudwatch",
-                resource="alarm",
-                resource_name=alarm.alarm_name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for alarm in rollback_alarms
-        ]
+        self.rollback_alarm_arns = [alarm_arn(self, alarm.alarm_name) for alarm in rollback_alarms]
 
         statements = [
             iam.PolicyStatement(

@@ -25,6 +25,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from cdk_exercise_stacks.arns import log_group_arn
 from cdk_exercise_stacks.constructs.model_image import ECR_PULL_ACTIONS, ModelImage
 from cdk_exercise_stacks.nag_finding_ids import wildcard_resource_finding
 from config import constants
@@ -145,12 +146,7 @@ class ServingEndpoint(Construct):
         )
         # The stack's log group by reference: the policy cannot name another group, and it
         # exists before the role can write to it.
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        own_log_group_arn = log_group_arn(self, log_group.log_group_name)
         statements = [
             iam.PolicyStatement(
                 sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[model_objects_arn]
@@ -169,7 +165,7 @@ class ServingEndpoint(Construct):
             iam.PolicyStatement(
                 sid="WriteEndpointLogs",
                 actions=list(ENDPOINT_LOG_ACTIONS),
-                resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
+                resources=[own_log_group_arn, f"{own_log_group_arn}:log-stream:*"],
             ),
             iam.PolicyStatement(
                 sid="PutEndpointMetrics",
@@ -191,7 +187,7 @@ class ServingEndpoint(Construct):
         self._wildcard_findings = [
             "Resource::*",
             wildcard_resource_finding(self, model_objects_arn),
-            wildcard_resource_finding(self, f"{log_group_arn}:log-stream:*"),
+            wildcard_resource_finding(self, f"{own_log_group_arn}:log-stream:*"),
         ]
         return role, policy
 
