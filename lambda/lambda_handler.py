@@ -33,7 +33,7 @@ from registration_errors import (
     ParameterStoreError,
 )
 from registration_events import parse_notification
-from registration_log import DecisionLog
+from registration_log import DecisionLog, record_fields
 from registration_metrics import Counts, publish
 from registration_ordering import Registration, to_description
 from registration_store import ParameterState, read_state, write_registration
@@ -111,7 +111,7 @@ def _write(name: str, registration: Registration, state: ParameterState, log: De
             "ERROR",
             "registration_failed",
             str(error),
-            **_registration_fields(registration),
+            **record_fields(registration),
         )
         raise
     if written != state.latest_version + 1:
@@ -153,7 +153,7 @@ def _repair_after_interleaving(
             f"restoring) a newer one written since version {read} failed; the event's retry "
             f"will not try again: {error}",
             parameterVersion=written,
-            **_registration_fields(registration),
+            **record_fields(registration),
         )
         raise
     log.problem(
@@ -173,15 +173,4 @@ def _registered_details(decision: Decision, written_version: int | None) -> dict
         "previousKey": previous.key if previous else None,
         "previousVersionId": previous.version_id if previous else None,
         "previousEventTime": previous.event_time if previous else None,
-    }
-
-
-def _registration_fields(registration: Registration) -> dict[str, Any]:
-    return {
-        "bucket": registration.bucket,
-        "key": registration.key,
-        "versionId": registration.version_id,
-        "eTag": registration.etag,
-        "size": registration.size,
-        "eventTime": registration.event_time,
     }

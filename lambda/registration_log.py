@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from registration_decision import ALERT_REGISTERED_MODEL_DELETED, REJECTED, Outcome
 from registration_events import ObjectEvent
+from registration_ordering import Registration
 
 LOGGER_NAME = "model_registration"
 
@@ -63,7 +64,8 @@ class DecisionLog:
         stream.write(json.dumps(line, default=str) + "\n")
 
 
-def record_fields(record: ObjectEvent) -> dict[str, Any]:
+def record_fields(record: ObjectEvent | Registration) -> dict[str, Any]:
+    """The S3 fields of an upload, or of the registration made from it."""
     return {
         "eventName": record.event_name,
         "bucket": record.bucket,

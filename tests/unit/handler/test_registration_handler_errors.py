@@ -194,6 +194,8 @@ def test_persistent_throttling_raises_after_the_retry_budget_and_writes_nothing(
         "parameter_store_failed",
     ]
     assert lines[0]["key"] == "models/a.tar.gz"
+    assert lines[0]["eventName"] == "ObjectCreated:Put"
+    assert lines[0]["sequencer"]
 
 
 def test_a_refused_history_read_raises_and_writes_nothing(aws):

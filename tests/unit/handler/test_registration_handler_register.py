@@ -270,6 +270,8 @@ def test_a_failed_repair_raises_keeps_our_registration_and_its_retry_writes_noth
     assert failure["event"] == "concurrent_write_repair_failed"
     assert failure["parameterVersion"] == 2
     assert failure["key"] == "models/ours.tar.gz"
+    assert failure["eventName"] == record["eventName"]
+    assert failure["sequencer"] == record["s3"]["object"]["sequencer"]
     aws.calls.calls.clear()
 
     result = invoke(event(record))  # Lambda's asynchronous retry
