@@ -220,7 +220,7 @@ def _parse_record(record: Any, path: str) -> ObjectEvent:
     # S3 documents the sequencer for PUTs and DELETEs; tolerate its absence elsewhere
     # (ordering then falls back to eventTime and the key, ADR-0011).
     sequencer = _optional(obj, "sequencer", str, obj_path)
-    if sequencer is not None and not _HEX.fullmatch(sequencer):
+    if sequencer is not None and not is_hex(sequencer):
         raise MalformedEventError(
             f"{obj_path}.sequencer: {sequencer!r} is not a hexadecimal string"
         )
@@ -244,15 +244,31 @@ def _parse_record(record: Any, path: str) -> ObjectEvent:
     )
 
 
+def is_hex(text: str) -> bool:
+    """A non-empty hexadecimal string, as S3 writes a sequencer."""
+    return _HEX.fullmatch(text) is not None
+
+
+def valid_size(size: int) -> bool:
+    """A size a real S3 object can have."""
+    return 0 <= size <= MAX_OBJECT_SIZE
+
+
+def is_json_type(value: Any, expected: type | tuple[type, ...]) -> bool:
+    """``isinstance``, except that a boolean is never a number (bool subclasses int)."""
+    return isinstance(value, expected) and not isinstance(value, bool)
+
+
 def check_object_size(size: int, path: str) -> None:
-    """Raise MalformedEventError unless 0 <= size <= MAX_OBJECT_SIZE."""
+    """Raise MalformedEventError unless ``valid_size(size)``, saying which bound is broken."""
+    if valid_size(size):
+        return
     if size < 0:
         raise MalformedEventError(f"{path}: {_int_text(size)} is negative")
-    if size > MAX_OBJECT_SIZE:
-        raise MalformedEventError(
-            f"{path}: {_int_text(size)} is larger than any S3 object (sizes are 64-bit "
-            f"integers, at most {MAX_OBJECT_SIZE})"
-        )
+    raise MalformedEventError(
+        f"{path}: {_int_text(size)} is larger than any S3 object (sizes are 64-bit "
+        f"integers, at most {MAX_OBJECT_SIZE})"
+    )
 
 
 def _int_text(number: int) -> str:
@@ -279,8 +295,7 @@ def _optional(mapping: dict, name: str, expected: type, path: str) -> Any:
 
 
 def _typed(value: Any, expected: type, path: str) -> Any:
-    # bool is an int subclass in Python but never a valid size.
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+    if not is_json_type(value, expected):
         raise MalformedEventError(
             f"{path}: expected {_JSON_NAMES[expected]}, got {_json_type(value)}"
         )

@@ -14,21 +14,24 @@ which is arbitrary but deterministic (ADR-0011).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from registration_errors import MalformedEventError
-from registration_events import MAX_OBJECT_SIZE, ObjectEvent, parse_event_time
+from registration_events import (
+    ObjectEvent,
+    is_hex,
+    is_json_type,
+    parse_event_time,
+    valid_size,
+)
 
 PROVENANCE_SCHEMA = "model-registration/1"
 MAX_DESCRIPTION_LENGTH = 1024
 ORIGIN_S3_EVENT = "s3-event"
 # A value written by someone else (console, CLI, a stack): ordered by its write time.
 ORIGIN_OUT_OF_BAND = "out-of-band"
-
-_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 class Ordered(Protocol):
@@ -173,12 +176,12 @@ def _parse_provenance(description: str | None) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("schema") != PROVENANCE_SCHEMA:
         return None
     for name, types in _PROVENANCE_TYPES.items():
-        if not isinstance(data.get(name), types) or isinstance(data.get(name), bool):
+        if not is_json_type(data.get(name), types):
             return None
     sequencer = data.get("sequencer")
-    if sequencer is not None and not _HEX.fullmatch(sequencer):
+    if sequencer is not None and not is_hex(sequencer):
         return None
     size = data.get("size")
-    if size is not None and not 0 <= size <= MAX_OBJECT_SIZE:
+    if size is not None and not valid_size(size):
         return None
     return data

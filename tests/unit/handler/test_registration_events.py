@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 from registration_errors import MalformedEventError
-from registration_events import decode_key, is_model_key, parse_notification
+from registration_events import (
+    MAX_OBJECT_SIZE,
+    decode_key,
+    is_hex,
+    is_json_type,
+    is_model_key,
+    parse_notification,
+    valid_size,
+)
 from registration_testkit import event, s3_record, s3_test_event
 
 
@@ -152,3 +160,25 @@ def test_a_record_without_a_sequencer_is_accepted():
 
     assert parsed.sequencer is None
     assert parsed.is_created
+
+
+def test_the_shared_field_checks_have_the_bounds_events_and_stored_provenance_rely_on():
+    # One definition, used by the event parser and by the provenance reader (ADR-0011).
+    assert [is_hex(t) for t in ("0A", "ff", "", "0x1", "0A\n", "G")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert [valid_size(n) for n in (-1, 0, MAX_OBJECT_SIZE, MAX_OBJECT_SIZE + 1)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert is_json_type(3, int)
+    assert not is_json_type(True, int)
+    assert not is_json_type(False, (int, type(None)))
+    assert is_json_type(None, (str, type(None)))
