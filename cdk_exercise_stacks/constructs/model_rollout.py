@@ -27,15 +27,18 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import ssm_parameter_arn
-from cdk_exercise_stacks.constructs.rollout_service_role import (
+from cdk_exercise_stacks.constructs.rollout_service_role import RolloutServiceRole
+from cdk_exercise_stacks.iam_statements import (
+    ASSET_EXCLUDES,
     CLOUDFORMATION_PRINCIPAL,
-    RolloutServiceRole,
+    LAMBDA_PRINCIPAL,
+    LOG_WRITE_ACTIONS,
+    put_metric_data_statement,
 )
 from config import constants
 from policies.exceptions import acknowledge, checkov_skip
 
 DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.ROLLOUT_ASSET_DIR
-_ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 
 # What the function reads on its stack: status and parameters, which template parameters are
 # SSM-typed and which capabilities the template needs.
@@ -171,7 +174,7 @@ class ModelRollout(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
             description="Updates one stack through the rollout's CloudFormation service role",
         )
         # One customer-managed policy holds every permission; the function gets the role
@@ -191,7 +194,7 @@ class ModelRollout(Construct):
             description="Updates this stack when a new model is registered (blue/green rollout)",
             runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
             handler=constants.ROLLOUT_HANDLER,
-            code=lambda_.Code.from_asset(str(asset_path), exclude=_ASSET_EXCLUDES),
+            code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
             timeout=Duration.seconds(constants.ROLLOUT_TIMEOUT_SECONDS),
             memory_size=constants.ROLLOUT_MEMORY_MB,
             environment=self.environment,
@@ -251,16 +254,10 @@ class ModelRollout(Construct):
                 actions=list(PARAMETER_ACTIONS),
                 resources=self.readable_parameter_arns,
             ),
-            iam.PolicyStatement(
-                sid="PutRolloutMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                # PutMetricData has no resource-level permission; the namespace narrows it.
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": self.metrics_namespace}},
-            ),
+            put_metric_data_statement(self.metrics_namespace, sid="PutRolloutMetrics"),
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                actions=list(LOG_WRITE_ACTIONS),
                 resources=[self.log_group.log_group_arn],
             ),
             iam.PolicyStatement(

@@ -24,6 +24,7 @@ from constructs import Construct
 
 from cdk_exercise_stacks.arns import alarm_arn, log_group_arn
 from cdk_exercise_stacks.constructs.pipeline_key import pipeline_key
+from cdk_exercise_stacks.iam_statements import CLOUDWATCH_PRINCIPAL
 from config import constants
 
 # What CloudWatch Logs does with the key of an encrypted log group (CloudWatch Logs User Guide,
@@ -104,7 +105,7 @@ class OperationsAlerts(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="PublishAlarmsToTheEncryptedTopic",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
                 actions=list(ALARM_KEY_ACTIONS),
                 resources=["*"],
                 conditions=_alarms_of_this_account(stack),
@@ -124,7 +125,7 @@ class OperationsAlerts(Construct):
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
                 conditions=_alarms_of_this_account(stack),

@@ -24,6 +24,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import ssm_parameter_arn
+from cdk_exercise_stacks.iam_statements import (
+    ASSET_EXCLUDES,
+    LAMBDA_PRINCIPAL,
+    LOG_WRITE_ACTIONS,
+    put_metric_data_statement,
+)
 from config import constants
 from config.naming import DeploymentNaming
 from policies.exceptions import acknowledge, checkov_skip
@@ -31,11 +37,8 @@ from policies.exceptions import acknowledge, checkov_skip
 # What the handler calls on the model parameter: read the current value and its history
 # (ordering of registrations), then overwrite it.
 MODEL_PARAMETER_ACTIONS = ("ssm:GetParameterHistory", "ssm:PutParameter")
-# What the function writes to its own log group (the group is a stack resource: no CreateLogGroup).
-LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # What Lambda does with the function's role to hand a failed asynchronous event to the queue.
 FAILURE_DESTINATION_ACTIONS = ("sqs:SendMessage",)
-_ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 
 
 class RegistrationFunction(Construct):
@@ -81,7 +84,7 @@ class RegistrationFunction(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
             description="Registers uploaded model keys in the model parameter",
         )
         self.parameter_name = naming.model_parameter_name
@@ -102,7 +105,7 @@ class RegistrationFunction(Construct):
             description="Registers the key of an uploaded model artifact in SSM Parameter Store",
             runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
             handler=constants.LAMBDA_HANDLER,
-            code=lambda_.Code.from_asset(str(asset_path), exclude=_ASSET_EXCLUDES),
+            code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
             timeout=Duration.seconds(constants.LAMBDA_TIMEOUT_SECONDS),
             memory_size=constants.LAMBDA_MEMORY_MB,
             environment={
@@ -147,13 +150,7 @@ class RegistrationFunction(Construct):
                 actions=list(MODEL_PARAMETER_ACTIONS),
                 resources=[self.parameter_arn],
             ),
-            iam.PolicyStatement(
-                sid="PutRegistrationMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                # PutMetricData has no resource-level permission; the namespace narrows it.
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": self.metrics_namespace}},
-            ),
+            put_metric_data_statement(self.metrics_namespace, sid="PutRegistrationMetrics"),
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
                 actions=list(LOG_WRITE_ACTIONS),

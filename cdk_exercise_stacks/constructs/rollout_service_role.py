@@ -29,11 +29,10 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import alarm_arn
+from cdk_exercise_stacks.iam_statements import CLOUDFORMATION_PRINCIPAL, SAGEMAKER_PRINCIPAL
 from cdk_exercise_stacks.nag_finding_ids import wildcard_resource_finding
 from policies.exceptions import acknowledge
 
-CLOUDFORMATION_PRINCIPAL = "cloudformation.amazonaws.com"
-SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 # Create the replacement model, read it back, delete the replaced (or, on rollback, the new) one.
 MODEL_ACTIONS = (
     "sagemaker:CreateModel",

@@ -27,6 +27,7 @@ from constructs import Construct
 
 from cdk_exercise_stacks.arns import log_group_arn
 from cdk_exercise_stacks.constructs.model_image import ECR_PULL_ACTIONS, ModelImage
+from cdk_exercise_stacks.iam_statements import SAGEMAKER_PRINCIPAL, put_metric_data_statement
 from cdk_exercise_stacks.nag_finding_ids import wildcard_resource_finding
 from config import constants
 from policies.exceptions import acknowledge
@@ -133,7 +134,7 @@ class ServingEndpoint(Construct):
         role = iam.Role(
             self,
             "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal(SAGEMAKER_PRINCIPAL),
             description="Runs the sentiment model: reads models, pulls its image, writes its logs",
         )
         model_objects_arn = stack.format_arn(
@@ -167,14 +168,8 @@ class ServingEndpoint(Construct):
                 actions=list(ENDPOINT_LOG_ACTIONS),
                 resources=[own_log_group_arn, f"{own_log_group_arn}:log-stream:*"],
             ),
-            iam.PolicyStatement(
-                sid="PutEndpointMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                # PutMetricData has no resource-level permission; the namespace narrows it.
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"cloudwatch:namespace": constants.SAGEMAKER_ENDPOINT_NAMESPACE}
-                },
+            put_metric_data_statement(
+                constants.SAGEMAKER_ENDPOINT_NAMESPACE, sid="PutEndpointMetrics"
             ),
         ]
         policy = iam.ManagedPolicy(
