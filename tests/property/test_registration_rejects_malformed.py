@@ -10,7 +10,6 @@ next to percent-escapes; sequencers with a trailing newline or non-ASCII digits.
 
 from __future__ import annotations
 
-import copy
 import io
 import sys
 from datetime import timedelta
@@ -34,7 +33,7 @@ from registration_ordering import (  # noqa: E402
     from_parameter_version,
     to_description,
 )
-from registration_testkit import HandlerSandbox, event, invoke, s3_record  # noqa: E402
+from registration_testkit import DELETE, HandlerSandbox, event, invoke, mutate, s3_record  # noqa: E402
 
 
 class HugeInt(int):
@@ -154,27 +153,12 @@ def _all_paths(value, prefix=()):
             yield from _all_paths(child, (*prefix, name))
 
 
-def _mutate(record: dict, path: tuple, replacement) -> dict:
-    mutated = copy.deepcopy(record)
-    parent = mutated
-    for part in path[:-1]:
-        parent = parent[part]
-    if replacement is _DELETE:
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = replacement
-    return mutated
-
-
-_DELETE = object()
-
-
 @st.composite
 def broken_required_field(draw):
     """A valid ObjectCreated record with one required field deleted or of the wrong type."""
     path, expected = draw(st.sampled_from(sorted(REQUIRED_FIELDS.items())))
-    wrong = st.just(_DELETE) | JSON.filter(lambda v: not _has_type(v, expected))
-    return _mutate(s3_record("models/m.tar.gz"), path, draw(wrong))
+    wrong = st.just(DELETE) | JSON.filter(lambda v: not _has_type(v, expected))
+    return mutate(s3_record("models/m.tar.gz"), path, draw(wrong))
 
 
 @st.composite
@@ -228,7 +212,7 @@ def test_malformed_events_raise_the_designated_error(bad_event):
 def any_mutation(draw):
     record = s3_record("models/m.tar.gz")
     path = draw(st.sampled_from(list(_all_paths(record))))
-    return _mutate(record, path, draw(st.just(_DELETE) | JSON))
+    return mutate(record, path, draw(st.just(DELETE) | JSON))
 
 
 # Values of the right JSON type that are still wrong, or right only at the edge: these pass a
@@ -250,14 +234,14 @@ TYPED_EDGES = {
 @st.composite
 def typed_edge_mutation(draw):
     path = draw(st.sampled_from(sorted(TYPED_EDGES)))
-    return _mutate(s3_record("models/m.tar.gz"), path, draw(st.sampled_from(TYPED_EDGES[path])))
+    return mutate(s3_record("models/m.tar.gz"), path, draw(st.sampled_from(TYPED_EDGES[path])))
 
 
 MUTATED_RECORDS = st.lists(any_mutation() | typed_edge_mutation(), min_size=1, max_size=3)
 
 
 @given(MUTATED_RECORDS)
-@example([_mutate(s3_record("models/m.tar.gz"), ("s3", "object", "size"), HugeInt(10**5000))])
+@example([mutate(s3_record("models/m.tar.gz"), ("s3", "object", "size"), HugeInt(10**5000))])
 def test_any_accepted_record_can_be_ordered_logged_and_stored(records):
     """What the handler does with a parsed record, without AWS: order it, log it, store its
     provenance. Only MalformedEventError may stop it (a provenance too long to store)."""

@@ -32,17 +32,18 @@ for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
 
 from registration_clients import BUDGETS, FINISH_MARGIN_SECONDS  # noqa: E402
 from registration_errors import ParameterStoreError  # noqa: E402
-from registration_ordering import Registration, to_description  # noqa: E402
 from registration_testkit import (  # noqa: E402
     HandlerSandbox,
     LambdaContext,
     error_response,
     event,
     history,
+    interleave_write,
     invoke,
     iso,
     log_lines,
     registered_value,
+    registration_after,
     s3_record,
     write_then_lose_the_answer,
 )
@@ -60,14 +61,8 @@ PREVIOUS = s3_record("models/previous.tar.gz", event_time=iso(START), version_id
 OURS = s3_record(
     "models/ours.tar.gz", event_time=iso(START + timedelta(seconds=10)), version_id="v-ours"
 )
-THEIRS = Registration(
-    key="models/theirs-newer.tar.gz",
-    occurred_at=START + timedelta(seconds=20),
-    event_time=iso(START + timedelta(seconds=20)),
-    origin="s3-event",
-    bucket=OURS["s3"]["bucket"]["name"],
-    sequencer="FF",
-    version_id="v-theirs",
+THEIRS = registration_after(
+    OURS, 10, "models/theirs-newer.tar.gz", sequencer="FF", version_id="v-theirs"
 )
 NOT_A_MODEL = s3_record("models/metrics.json", event_time=iso(START + timedelta(seconds=10)))
 VERSION_OF_KEY = {
@@ -149,29 +144,19 @@ def _hooks(sandbox, simulated: SimulatedAws, interleave: bool, name: str):
     """Register the simulation (and the interleaving writer) on the handler's clients; return
     a function that removes them, and the list the other writer records its write in."""
     registered = []
-    done: list[bool] = []
+
+    def hook(client, event_name, handler, first=False):
+        (client.meta.events.register_first if first else client.meta.events.register)(
+            event_name, handler
+        )
+        registered.append((client, event_name, handler))
+
     for operation, service in OPERATIONS.items():
         client = getattr(sandbox.clients, service)()
-        event_name = f"before-send.{service}.{operation}"
-        handler = simulated.handler(operation)
-        client.meta.events.register_first(event_name, handler)
-        registered.append((client, event_name, handler))
+        hook(client, f"before-send.{service}.{operation}", simulated.handler(operation), True)
+    done: list[bool] = []
     if interleave:
-
-        def other_writer(**_):
-            if not done:
-                done.append(True)
-                sandbox.ssm.put_parameter(
-                    Name=name,
-                    Value=THEIRS.key,
-                    Description=to_description(THEIRS),
-                    Type="String",
-                    Overwrite=True,
-                )
-
-        client = sandbox.clients.ssm()
-        client.meta.events.register("before-call.ssm.PutParameter", other_writer)
-        registered.append((client, "before-call.ssm.PutParameter", other_writer))
+        done = interleave_write(hook, sandbox.clients.ssm(), sandbox.ssm, THEIRS, name)
 
     def remove():
         for client, event_name, handler in registered:

@@ -8,7 +8,9 @@ fields only S3's notification service knows: eventTime and sequencer.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -229,6 +231,77 @@ def write_then_lose_the_answer(ssm: Any):
         return lost(request)
 
     return respond
+
+
+# ``mutate``'s default: delete the field instead of replacing it.
+DELETE = object()
+
+
+def mutate(record: dict[str, Any], path: tuple, value: Any = DELETE) -> dict[str, Any]:
+    """A deep copy of ``record`` with the field at ``path`` set to ``value`` (or deleted)."""
+    mutated = copy.deepcopy(record)
+    parent = mutated
+    for part in path[:-1]:
+        parent = parent[part]
+    if value is DELETE:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return mutated
+
+
+def registration_after(
+    record: dict[str, Any],
+    seconds: float,
+    key: str,
+    sequencer: str,
+    version_id: str | None = None,
+) -> Any:
+    """An S3-event Registration of ``key`` in ``record``'s bucket, ``seconds`` after (before,
+    if negative) ``record``'s eventTime."""
+    from registration_ordering import ORIGIN_S3_EVENT, Registration
+
+    moment = datetime.fromisoformat(record["eventTime"]) + timedelta(seconds=seconds)
+    return Registration(
+        key=key,
+        occurred_at=moment,
+        event_time=iso(moment),
+        origin=ORIGIN_S3_EVENT,
+        bucket=record["s3"]["bucket"]["name"],
+        sequencer=sequencer,
+        version_id=version_id,
+    )
+
+
+def interleave_write(
+    hook: Callable[[Any, str, Callable[..., None]], None],
+    handler_ssm: Any,
+    writer_ssm: Any,
+    registration: Any,
+    name: str = PARAMETER,
+) -> list[bool]:
+    """Another writer puts ``registration`` just before the handler's first PutParameter.
+
+    ``hook(client, event_name, handler)`` registers (and later removes) the botocore handler
+    on the handler's SSM client; the returned list holds True once the other writer wrote.
+    """
+    from registration_ordering import to_description
+
+    written: list[bool] = []
+
+    def other_writer(**_: Any) -> None:
+        if not written:
+            written.append(True)
+            writer_ssm.put_parameter(
+                Name=name,
+                Value=registration.key,
+                Description=to_description(registration),
+                Type="String",
+                Overwrite=True,
+            )
+
+    hook(handler_ssm, "before-call.ssm.PutParameter", other_writer)
+    return written
 
 
 def registered_value(ssm: Any, name: str = PARAMETER) -> str | None:

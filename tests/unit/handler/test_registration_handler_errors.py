@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from registration_errors import ConfigurationError, MalformedEventError, ParameterStoreError
 from registration_testkit import (
@@ -14,6 +12,7 @@ from registration_testkit import (
     invoke,
     log_lines,
     metric_sums,
+    mutate,
     registered_value,
     s3_record,
 )
@@ -21,66 +20,66 @@ from registration_testkit import (
 GOOD = s3_record("models/a.tar.gz")
 
 
-def _without(path: tuple, record: dict | None = None) -> dict:
-    broken = copy.deepcopy(record or GOOD)
-    target = broken
-    for part in path[:-1]:
-        target = target[part]
-    del target[path[-1]]
-    return broken
-
-
-def _with(path: tuple, value, record: dict | None = None) -> dict:
-    broken = copy.deepcopy(record or GOOD)
-    target = broken
-    for part in path[:-1]:
-        target = target[part]
-    target[path[-1]] = value
-    return broken
-
-
 MALFORMED = {
     "not an object": (["Records"], "event: expected an S3 notification object, got list"),
     "no Records": ({"detail-type": "Object Created"}, "no 'Records' list"),
     "empty Records": ({"Records": []}, "expected a non-empty list"),
     "record not an object": ({"Records": ["x"]}, "Records[0]: expected an object, got a string"),
-    "missing key": (event(_without(("s3", "object", "key"))), "Records[0].s3.object.key: req"),
-    "key not a string": (event(_with(("s3", "object", "key"), 7)), "expected a string, got an"),
-    "missing s3": (event(_without(("s3",))), "Records[0].s3: required field is missing"),
-    "size as text": (event(_with(("s3", "object", "size"), "1024")), "size: expected an integer"),
-    "size boolean": (event(_with(("s3", "object", "size"), True)), "got a boolean"),
-    "negative size": (event(_with(("s3", "object", "size"), -1)), "size: -1 is negative"),
-    "missing eTag": (event(_without(("s3", "object", "eTag"))), "eTag: required field"),
-    "bad eventTime": (event(_with(("eventTime",), "yesterday")), "is not an ISO-8601 time"),
+    "missing key": (event(mutate(GOOD, ("s3", "object", "key"))), "Records[0].s3.object.key: req"),
+    "key not a string": (
+        event(mutate(GOOD, ("s3", "object", "key"), 7)),
+        "expected a string, got an",
+    ),
+    "missing s3": (event(mutate(GOOD, ("s3",))), "Records[0].s3: required field is missing"),
+    "size as text": (
+        event(mutate(GOOD, ("s3", "object", "size"), "1024")),
+        "size: expected an integer",
+    ),
+    "size boolean": (event(mutate(GOOD, ("s3", "object", "size"), True)), "got a boolean"),
+    "negative size": (event(mutate(GOOD, ("s3", "object", "size"), -1)), "size: -1 is negative"),
+    "missing eTag": (event(mutate(GOOD, ("s3", "object", "eTag"))), "eTag: required field"),
+    "bad eventTime": (event(mutate(GOOD, ("eventTime",), "yesterday")), "is not an ISO-8601 time"),
     # Valid ISO-8601, but before year 1 in UTC: astimezone() would raise OverflowError.
     "eventTime before year 1 in UTC": (
-        event(_with(("eventTime",), "0001-01-01T00:00:00+01:00")),
+        event(mutate(GOOD, ("eventTime",), "0001-01-01T00:00:00+01:00")),
         "Records[0].eventTime: '0001-01-01T00:00:00+01:00' is outside years 1-9999",
     ),
     "eventTime after year 9999 in UTC": (
-        event(_with(("eventTime",), "9999-12-31T23:59:59-00:01")),
+        event(mutate(GOOD, ("eventTime",), "9999-12-31T23:59:59-00:01")),
         "is outside years 1-9999",
     ),
-    "leap second": (event(_with(("eventTime",), "2026-12-31T23:59:60Z")), "not an ISO-8601"),
-    "size beyond 64 bits": (event(_with(("s3", "object", "size"), 2**63)), "larger than any S3"),
-    "size beyond str()": (event(_with(("s3", "object", "size"), 10**5000)), "a 16610-bit integer"),
-    "size as a float": (event(_with(("s3", "object", "size"), 1024.0)), "got a number"),
-    "size NaN": (event(_with(("s3", "object", "size"), float("nan"))), "got a number"),
+    "leap second": (event(mutate(GOOD, ("eventTime",), "2026-12-31T23:59:60Z")), "not an ISO-8601"),
+    "size beyond 64 bits": (
+        event(mutate(GOOD, ("s3", "object", "size"), 2**63)),
+        "larger than any S3",
+    ),
+    "size beyond str()": (
+        event(mutate(GOOD, ("s3", "object", "size"), 10**5000)),
+        "a 16610-bit integer",
+    ),
+    "size as a float": (event(mutate(GOOD, ("s3", "object", "size"), 1024.0)), "got a number"),
+    "size NaN": (event(mutate(GOOD, ("s3", "object", "size"), float("nan"))), "got a number"),
     "sequencer with a newline": (
-        event(_with(("s3", "object", "sequencer"), "0A\n")),
+        event(mutate(GOOD, ("s3", "object", "sequencer"), "0A\n")),
         "not a hexadecimal",
     ),
-    "naive eventTime": (event(_with(("eventTime",), "2026-11-27T10:00:00")), "no time zone"),
-    "bad sequencer": (event(_with(("s3", "object", "sequencer"), "0x1G")), "not a hexadecimal"),
-    "other source": (event(_with(("eventSource",), "aws:sqs")), "expected 'aws:s3'"),
-    "future major version": (event(_with(("eventVersion",), "3.0")), "is not a 2.x S3 event"),
+    "naive eventTime": (event(mutate(GOOD, ("eventTime",), "2026-11-27T10:00:00")), "no time zone"),
+    "bad sequencer": (
+        event(mutate(GOOD, ("s3", "object", "sequencer"), "0x1G")),
+        "not a hexadecimal",
+    ),
+    "other source": (event(mutate(GOOD, ("eventSource",), "aws:sqs")), "expected 'aws:s3'"),
+    "future major version": (
+        event(mutate(GOOD, ("eventVersion",), "3.0")),
+        "is not a 2.x S3 event",
+    ),
     "invalid UTF-8 escape": (
-        event(_with(("s3", "object", "key"), "models/%FF.tar.gz")),
+        event(mutate(GOOD, ("s3", "object", "key"), "models/%FF.tar.gz")),
         "does not decode to UTF-8",
     ),
-    "empty key": (event(_with(("s3", "object", "key"), "")), "the object key is empty"),
+    "empty key": (event(mutate(GOOD, ("s3", "object", "key"), "")), "the object key is empty"),
     "one bad record among good ones": (
-        event(s3_record("models/b.tar.gz"), _without(("s3", "bucket", "name"))),
+        event(s3_record("models/b.tar.gz"), mutate(GOOD, ("s3", "bucket", "name"))),
         "Records[1].s3.bucket.name: required field is missing",
     ),
 }

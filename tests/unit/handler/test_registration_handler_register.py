@@ -13,12 +13,14 @@ from registration_testkit import (
     error_response,
     event,
     history,
+    interleave_write,
     invoke,
     iso,
     latest_provenance,
     log_lines,
     metric_sums,
     registered_value,
+    registration_after,
     s3_record,
 )
 
@@ -188,36 +190,10 @@ def test_the_registered_model_is_read_from_the_last_history_page(aws):
     assert aws.calls["ssm.PutParameter"] == 0
 
 
-def _interleave_write(aws, registration: Registration) -> None:
-    """Before the handler's first PutParameter, another writer puts ``registration``."""
-    done = []
-
-    def other_writer(**_):
-        if not done:
-            done.append(True)
-            aws.ssm.put_parameter(
-                Name=PARAMETER,
-                Value=registration.key,
-                Description=to_description(registration),
-                Type="String",
-                Overwrite=True,
-            )
-
-    aws.hook(aws.clients.ssm(), "before-call.ssm.PutParameter", other_writer)
-
-
 def test_a_newer_registration_written_concurrently_is_restored(aws, capsys):
     record = aws.uploads.put("models/ours.tar.gz")
-    ours_time = datetime.fromisoformat(record["eventTime"])
-    newer = Registration(
-        key="models/theirs-newer.tar.gz",
-        occurred_at=ours_time + timedelta(seconds=30),
-        event_time=iso(ours_time + timedelta(seconds=30)),
-        origin="s3-event",
-        bucket=aws.uploads.bucket,
-        sequencer="FF",
-    )
-    _interleave_write(aws, newer)
+    newer = registration_after(record, 30, "models/theirs-newer.tar.gz", sequencer="FF")
+    interleave_write(aws.hook, aws.clients.ssm(), aws.ssm, newer)
 
     invoke(event(record))
 
@@ -241,16 +217,8 @@ def test_a_failed_repair_raises_keeps_our_registration_and_its_retry_writes_noth
     # the re-read that would restore it is refused. The invocation raises (Lambda retries it);
     # the retry finds our own version registered and, by the ordering guard, writes nothing.
     record = aws.uploads.put("models/ours.tar.gz")
-    ours_time = datetime.fromisoformat(record["eventTime"])
-    newer = Registration(
-        key="models/theirs-newer.tar.gz",
-        occurred_at=ours_time + timedelta(seconds=30),
-        event_time=iso(ours_time + timedelta(seconds=30)),
-        origin="s3-event",
-        bucket=aws.uploads.bucket,
-        sequencer="FF",
-    )
-    _interleave_write(aws, newer)
+    newer = registration_after(record, 30, "models/theirs-newer.tar.gz", sequencer="FF")
+    interleave_write(aws.hook, aws.clients.ssm(), aws.ssm, newer)
     reads = []
     deny = error_response(400, "AccessDeniedException", "not authorized")
 
@@ -283,16 +251,8 @@ def test_a_failed_repair_raises_keeps_our_registration_and_its_retry_writes_noth
 
 def test_an_older_registration_written_concurrently_stays_overwritten(aws):
     record = aws.uploads.put("models/ours.tar.gz")
-    ours_time = datetime.fromisoformat(record["eventTime"])
-    older = Registration(
-        key="models/theirs-older.tar.gz",
-        occurred_at=ours_time - timedelta(seconds=30),
-        event_time=iso(ours_time - timedelta(seconds=30)),
-        origin="s3-event",
-        bucket=aws.uploads.bucket,
-        sequencer="01",
-    )
-    _interleave_write(aws, older)
+    older = registration_after(record, -30, "models/theirs-older.tar.gz", sequencer="01")
+    interleave_write(aws.hook, aws.clients.ssm(), aws.ssm, older)
 
     invoke(event(record))
 
