@@ -15,8 +15,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import s3_bucket_arn
+from cdk_exercise_stacks.compliance_exceptions import acknowledge_in_packs
 from config import constants
-from policies.exceptions import acknowledge, checkov_skip
+from policies.exceptions import checkov_skip
 
 _MINIMUM_TLS_VERSION = 1.2
 
@@ -112,21 +113,10 @@ class ModelBucket(Construct):
     def _acknowledge_findings(self) -> None:
         """Findings the brief or the platform imposes on both buckets (ADR-0048)."""
         for bucket in (self.bucket, self.access_log_bucket):
-            for pack in ("HIPAA.Security", "NIST.800.53.R5"):
-                acknowledge(
-                    bucket,
-                    f"{pack}-S3DefaultEncryptionKMS",
-                    adr="0043",
-                    reason=_SSE_S3,
-                    apply_to_children=True,
-                )
-                acknowledge(
-                    bucket,
-                    f"{pack}-S3BucketReplicationEnabled",
-                    adr="0048",
-                    reason=_SINGLE_REGION,
-                    apply_to_children=True,
-                )
+            acknowledge_in_packs(bucket, "S3DefaultEncryptionKMS", adr="0043", reason=_SSE_S3)
+            acknowledge_in_packs(
+                bucket, "S3BucketReplicationEnabled", adr="0048", reason=_SINGLE_REGION
+            )
         checkov_skip(self.access_log_bucket, "CKV_AWS_18", adr="0028", reason=_LOG_BUCKET)
 
 

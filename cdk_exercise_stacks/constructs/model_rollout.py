@@ -27,6 +27,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import ssm_parameter_arn
+from cdk_exercise_stacks.compliance_exceptions import (
+    acknowledge_in_packs,
+    acknowledge_lambda_baseline,
+)
 from cdk_exercise_stacks.constructs.rollout_service_role import RolloutServiceRole
 from cdk_exercise_stacks.iam_statements import (
     ASSET_EXCLUDES,
@@ -328,31 +332,24 @@ class ModelRollout(Construct):
 
     def _acknowledge_findings(self, *, alarm_actions_given: bool) -> None:
         """Compliance findings that do not apply to this design, each with its ADR (ADR-0055)."""
-        function = self.function
-        for rule in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC"):
-            acknowledge(function, rule, adr="0055", reason=_NO_VPC, apply_to_children=True)
-        for rule in (
-            "HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5-LambdaDLQ",
-            "Serverless-LambdaDLQ",
-            "MlopsLambda-OnFailureDestination",
-            "Serverless-LambdaEventSourceMappingDestination",
-        ):
-            acknowledge(function, rule, adr="0051", reason=_SQS_INVOKED, apply_to_children=True)
-        acknowledge(
-            function,
-            "Serverless-LambdaTracing",
+        acknowledge_lambda_baseline(
+            self.function,
             adr="0055",
-            reason=_NO_TRACING,
-            apply_to_children=True,
+            no_vpc=_NO_VPC,
+            no_tracing=_NO_TRACING,
+            runtime=_RUNTIME,
+            plain_environment=_PLAIN_ENVIRONMENT,
+            failure_adr="0051",
+            failure_handling=_SQS_INVOKED,
+            failure_rules=(
+                "MlopsLambda-OnFailureDestination",
+                "Serverless-LambdaEventSourceMappingDestination",
+            ),
+            failure_checks=("CKV2_MLOPS_2",),
         )
-        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
-            acknowledge(function, rule, adr="0055", reason=_RUNTIME, apply_to_children=True)
-        for rule in (
-            "HIPAA.Security-CloudWatchLogGroupEncrypted",
-            "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
-        ):
-            acknowledge(self.log_group, rule, adr="0055", reason=_LOGS, apply_to_children=True)
+        acknowledge_in_packs(
+            self.log_group, "CloudWatchLogGroupEncrypted", adr="0055", reason=_LOGS
+        )
         acknowledge(
             self.dead_letter_queue,
             "Serverless-SQSRedrivePolicy",
@@ -369,17 +366,9 @@ class ModelRollout(Construct):
         )
         if not alarm_actions_given:
             for alarm in self.alarms:
-                for rule in (
-                    "HIPAA.Security-CloudWatchAlarmAction",
-                    "NIST.800.53.R5-CloudWatchAlarmAction",
-                ):
-                    acknowledge(
-                        alarm, rule, adr="0054", reason=_NO_ALARM_ACTIONS, apply_to_children=True
-                    )
-        checkov_skip(function, "CKV_AWS_117", adr="0055", reason=_NO_VPC)
-        checkov_skip(function, "CKV_AWS_116", adr="0051", reason=_SQS_INVOKED)
-        checkov_skip(function, "CKV2_MLOPS_2", adr="0051", reason=_SQS_INVOKED)
-        checkov_skip(function, "CKV_AWS_173", adr="0055", reason=_PLAIN_ENVIRONMENT)
+                acknowledge_in_packs(
+                    alarm, "CloudWatchAlarmAction", adr="0054", reason=_NO_ALARM_ACTIONS
+                )
         checkov_skip(self.log_group, "CKV_AWS_158", adr="0055", reason=_LOGS)
         for queue in (self.queue, self.dead_letter_queue):
             checkov_skip(queue, "CKV_AWS_27", adr="0051", reason=_SSE_SQS)

@@ -24,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import ssm_parameter_arn
+from cdk_exercise_stacks.compliance_exceptions import acknowledge_lambda_baseline
 from cdk_exercise_stacks.iam_statements import (
     ASSET_EXCLUDES,
     LAMBDA_PRINCIPAL,
@@ -165,27 +166,16 @@ class RegistrationFunction(Construct):
 
     def _acknowledge_findings(self) -> None:
         """Findings the brief or the platform imposes, each with its ADR (ADR-0048)."""
-        function = self.function
-        for rule in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC"):
-            acknowledge(function, rule, adr="0048", reason=_NO_VPC, apply_to_children=True)
-        checkov_skip(function, "CKV_AWS_117", adr="0048", reason=_NO_VPC)
-        for rule in (
-            "HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5-LambdaDLQ",
-            "Serverless-LambdaDLQ",
-        ):
-            acknowledge(function, rule, adr="0037", reason=_ON_FAILURE, apply_to_children=True)
-        checkov_skip(function, "CKV_AWS_116", adr="0037", reason=_ON_FAILURE)
-        acknowledge(
-            function,
-            "Serverless-LambdaTracing",
+        acknowledge_lambda_baseline(
+            self.function,
             adr="0048",
-            reason=_NO_TRACING,
-            apply_to_children=True,
+            no_vpc=_NO_VPC,
+            no_tracing=_NO_TRACING,
+            runtime=_RUNTIME,
+            plain_environment=_PLAIN_ENVIRONMENT,
+            failure_adr="0037",
+            failure_handling=_ON_FAILURE,
         )
-        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
-            acknowledge(function, rule, adr="0048", reason=_RUNTIME, apply_to_children=True)
-        checkov_skip(function, "CKV_AWS_173", adr="0048", reason=_PLAIN_ENVIRONMENT)
         acknowledge(
             self.policy,
             "AwsSolutions-IAM5",

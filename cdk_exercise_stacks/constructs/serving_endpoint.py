@@ -26,6 +26,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import log_group_arn
+from cdk_exercise_stacks.compliance_exceptions import acknowledge_in_packs
 from cdk_exercise_stacks.constructs.model_image import ECR_PULL_ACTIONS, ModelImage
 from cdk_exercise_stacks.iam_statements import SAGEMAKER_PRINCIPAL, put_metric_data_statement
 from cdk_exercise_stacks.nag_finding_ids import wildcard_resource_finding
@@ -197,13 +198,13 @@ class ServingEndpoint(Construct):
         )
         # Only where the platform forbids a volume key; every other instance type gets the key.
         if not self.volume_encrypted:
-            for pack in ("HIPAA.Security", "NIST.800.53.R5"):
-                acknowledge(
-                    self.endpoint_config,
-                    f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured",
-                    adr="0048",
-                    reason=_INSTANCE_STORAGE.format(instance_type=instance_type),
-                )
+            acknowledge_in_packs(
+                self.endpoint_config,
+                "SageMakerEndpointConfigurationKMSKeyConfigured",
+                adr="0048",
+                reason=_INSTANCE_STORAGE.format(instance_type=instance_type),
+                apply_to_children=False,
+            )
 
 
 _EXECUTION_ROLE_WILDCARDS = (

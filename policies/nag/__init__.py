@@ -34,11 +34,16 @@ CUSTOM_PACKS = (
     LambdaResilienceChecks,
     SageMakerServingChecks,
 )
+# Stock packs' names: the prefix of their rule ids ("HIPAA.Security-LambdaDLQ").
+AWS_SOLUTIONS_PACK = "AwsSolutions"
+HIPAA_PACK = "HIPAA.Security"
+NIST_PACK = "NIST.800.53.R5"
+SERVERLESS_PACK = "Serverless"
 PACK_NAMES = (
-    "AwsSolutions",
-    "HIPAA.Security",
-    "NIST.800.53.R5",
-    "Serverless",
+    AWS_SOLUTIONS_PACK,
+    HIPAA_PACK,
+    NIST_PACK,
+    SERVERLESS_PACK,
     *(pack.PACK_NAME for pack in CUSTOM_PACKS),
 )
 
