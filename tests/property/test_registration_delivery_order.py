@@ -9,24 +9,14 @@ latest eventTime, ties between different keys going to the greatest key (ADR-001
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_decision import decide  # noqa: E402
-from registration_events import parse_notification  # noqa: E402
-from registration_testkit import (  # noqa: E402
-    HandlerSandbox,
+from registration_decision import decide
+from registration_events import parse_notification
+from registration_testkit import (
     event,
     history,
     invoke,
@@ -111,12 +101,6 @@ def test_folding_the_decision_over_any_delivery_ends_at_the_newest_upload(case):
         assert registered.version_id == expected.record["s3"]["object"]["versionId"]
     # Never back: every write is newer than the one before it.
     assert written_ranks == sorted(set(written_ranks))
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with HandlerSandbox() as opened:
-        yield opened
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 4))

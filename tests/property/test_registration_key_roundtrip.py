@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_events import decode_key, is_model_key  # noqa: E402
-from registration_testkit import (  # noqa: E402
-    HandlerSandbox,
+from registration_events import decode_key, is_model_key
+from registration_testkit import (
     event,
     invoke,
     registered_value,
@@ -48,12 +37,6 @@ def test_decoding_inverts_s3_encoding_for_any_key(key, safe):
 @given(key=MODEL_KEYS)
 def test_a_model_key_stays_a_model_key_through_the_encoding(key):
     assert is_model_key(decode_key(s3_encode_key(key)))
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with HandlerSandbox() as opened:
-        yield opened
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 4))

@@ -7,23 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_decision import REGISTERED, decide, needs_registered_state  # noqa: E402
-from registration_events import ModelLocation, parse_notification  # noqa: E402
-from registration_testkit import (  # noqa: E402
+from registration_decision import REGISTERED, decide, needs_registered_state
+from registration_events import ModelLocation, parse_notification
+from registration_testkit import (
     BUCKET,
-    HandlerSandbox,
     event,
     history,
     invoke,
@@ -95,12 +85,6 @@ def test_decisions_never_register_or_read_for_a_record_outside_the_location(case
                 assert outcome.alert is None
         if not any(inside(raw, bucket, prefix) for raw in batch):
             assert not needs_registered_state(records, location)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with HandlerSandbox() as opened:
-        yield opened
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 4))

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_decision import REGISTERED, decide, needs_registered_state  # noqa: E402
-from registration_events import parse_notification  # noqa: E402
-from registration_testkit import (  # noqa: E402
-    HandlerSandbox,
+from registration_decision import REGISTERED, decide, needs_registered_state
+from registration_events import parse_notification
+from registration_testkit import (
     event,
     history,
     invoke,
@@ -60,12 +49,6 @@ def test_non_model_records_never_register_nor_need_the_registered_state(raw_reco
     decision = decide(records, None)
     assert decision.registration is None
     assert all(outcome.decision != REGISTERED for outcome in decision.outcomes)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with HandlerSandbox() as opened:
-        yield opened
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 4))

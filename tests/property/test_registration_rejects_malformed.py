@@ -11,29 +11,21 @@ next to percent-escapes; sequencers with a trailing newline or non-ASCII digits.
 from __future__ import annotations
 
 import io
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_decision import decide  # noqa: E402
-from registration_errors import MalformedEventError, RegistrationError  # noqa: E402
-from registration_events import Notification, parse_notification  # noqa: E402
-from registration_log import DecisionLog  # noqa: E402
-from registration_ordering import (  # noqa: E402
+from registration_decision import decide
+from registration_errors import MalformedEventError, RegistrationError
+from registration_events import Notification, parse_notification
+from registration_log import DecisionLog
+from registration_ordering import (
     Registration,
     from_parameter_version,
     to_description,
 )
-from registration_testkit import DELETE, HandlerSandbox, event, invoke, mutate, s3_record  # noqa: E402
+from registration_testkit import DELETE, event, invoke, mutate, s3_record
 
 
 class HugeInt(int):
@@ -272,12 +264,6 @@ def test_any_mutated_event_parses_or_raises_only_the_designated_error(records):
         assert str(result)  # the message says what is wrong
     else:
         assert isinstance(result, Notification)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with HandlerSandbox() as opened:
-        yield opened
 
 
 @settings(max_examples=max(10, settings.default.max_examples // 4))

@@ -10,27 +10,19 @@ makes the version count as an out-of-band value registered at its write time (AD
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_events import parse_notification  # noqa: E402
-from registration_ordering import (  # noqa: E402
+from registration_events import parse_notification
+from registration_ordering import (
     ORIGIN_OUT_OF_BAND,
     Registration,
     from_parameter_version,
     order_key,
     to_description,
 )
-from registration_testkit import event, s3_record  # noqa: E402
+from registration_testkit import event, s3_record
 
 WRITTEN_AT = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 KEY = "models/m.tar.gz"

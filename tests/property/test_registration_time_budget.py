@@ -14,26 +14,16 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from contextlib import redirect_stdout
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
-import pytest
 from hypothesis import example, given, settings, target
 from hypothesis import strategies as st
-
-_REPO = Path(__file__).resolve().parents[2]
-for _path in (_REPO / "lambda", _REPO / "tests" / "unit" / "handler"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from registration_clients import BUDGETS, FINISH_MARGIN_SECONDS  # noqa: E402
-from registration_errors import ParameterStoreError  # noqa: E402
-from registration_testkit import (  # noqa: E402
-    HandlerSandbox,
+from registration_clients import BUDGETS, FINISH_MARGIN_SECONDS
+from registration_errors import ParameterStoreError
+from registration_testkit import (
     LambdaContext,
     error_response,
     event,
@@ -48,7 +38,7 @@ from registration_testkit import (  # noqa: E402
     write_then_lose_the_answer,
 )
 
-from config import constants  # noqa: E402
+from config import constants
 
 OPERATIONS = {
     "GetParameterHistory": "ssm",
@@ -132,12 +122,6 @@ class SimulatedAws:
             return self._answers.get(fault, self._answers["server_error"])(request)
 
         return attempt
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with HandlerSandbox() as opened:
-        yield opened
 
 
 def _hooks(sandbox, simulated: SimulatedAws, interleave: bool, name: str):

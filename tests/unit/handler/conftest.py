@@ -19,21 +19,21 @@ for _path in (LAMBDA_DIR, HANDLER_TESTS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from registration_testkit import BUCKET, PARAMETER, CallCounter, S3Simulator  # noqa: E402
-
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+from registration_testkit import (  # noqa: E402 - found through the sys.path entries above
+    BUCKET,
+    FAKE_CREDENTIALS,
+    OPTIONAL_SETTINGS,
+    PARAMETER,
+    CallCounter,
+    S3Simulator,
+)
 
 
 @pytest.fixture
 def handler_env(monkeypatch):
     """The Lambda's environment: the parameter name set, everything else defaulted."""
     monkeypatch.setenv("SSM_SENTIMENT_MODEL", PARAMETER)
-    for optional in ("METRICS_NAMESPACE", "MODEL_BUCKET", "MODEL_KEY_PREFIX"):
+    for optional in OPTIONAL_SETTINGS:
         monkeypatch.delenv(optional, raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     for name, value in FAKE_CREDENTIALS.items():

@@ -352,13 +352,14 @@ def metric_sums(cloudwatch: Any, namespace: str = "ModelRegistration") -> dict[s
     return sums
 
 
-FAKE_ENVIRONMENT = {
+FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "SSM_SENTIMENT_MODEL": PARAMETER,
 }
+# The handler's settings that have defaults: unset, so every test starts from the defaults.
+OPTIONAL_SETTINGS = ("METRICS_NAMESPACE", "MODEL_BUCKET", "MODEL_KEY_PREFIX")
 
 
 class HandlerSandbox:
@@ -378,9 +379,11 @@ class HandlerSandbox:
         from moto import mock_aws
         from registration_clients import AwsClients
 
-        self._environment = mock.patch.dict(os.environ, FAKE_ENVIRONMENT)
+        self._environment = mock.patch.dict(
+            os.environ, {**FAKE_CREDENTIALS, "SSM_SENTIMENT_MODEL": PARAMETER}
+        )
         self._environment.start()
-        for optional in ("METRICS_NAMESPACE", "MODEL_BUCKET", "MODEL_KEY_PREFIX"):
+        for optional in OPTIONAL_SETTINGS:
             os.environ.pop(optional, None)
         self._moto = mock_aws()
         self._moto.start()
