@@ -8,10 +8,8 @@ endpoint key, and is retained with the stack like the pipeline's other log group
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_exercise_stacks.arns import log_group_arn
@@ -19,6 +17,7 @@ from cdk_exercise_stacks.constructs.operations_alerts import (
     LOGS_KEY_ACTIONS,
     logs_service_principal,
 )
+from cdk_exercise_stacks.log_groups import retained_log_group
 from config import constants
 
 
@@ -54,14 +53,10 @@ class EndpointLogGroup(Construct):
                 },
             )
         )
-        self.log_group = logs.LogGroup(
+        self.log_group = retained_log_group(
             self,
             "LogGroup",
-            log_group_name=self.log_group_name,
-            encryption_key=encryption_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        # RetentionDays is a name-valued enum in Python: set the number from config directly.
-        self.log_group.node.default_child.retention_in_days = (
-            constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS
+            name=self.log_group_name,
+            days=constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS,
+            key=encryption_key,
         )

@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -39,7 +38,9 @@ from cdk_exercise_stacks.iam_statements import (
     LOG_WRITE_ACTIONS,
     put_metric_data_statement,
 )
+from cdk_exercise_stacks.log_groups import retained_log_group
 from config import constants
+from config.naming import validate_parameter_name
 from policies.exceptions import acknowledge, checkov_skip
 
 DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.ROLLOUT_ASSET_DIR
@@ -105,8 +106,10 @@ class ModelRollout(Construct):
         :param alarm_actions: actions of the rollout's alarms (for example an SNS topic).
         """
         super().__init__(scope, construct_id)
-        if not parameter_name.startswith("/"):
-            raise ValueError(f"parameter_name {parameter_name!r} must be fully qualified")
+        try:
+            validate_parameter_name(parameter_name)
+        except ValueError as error:
+            raise ValueError(f"parameter_name: {error}") from error
         stack = Stack.of(self)
         self.stack_name = stack.stack_name
         self.parameter_name = parameter_name
@@ -171,9 +174,9 @@ class ModelRollout(Construct):
             targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
         )
 
-        self.log_group = logs.LogGroup(self, "LogGroup", removal_policy=RemovalPolicy.RETAIN)
-        # RetentionDays is a name-valued enum in Python: set the number from config directly.
-        self.log_group.node.default_child.retention_in_days = constants.LAMBDA_LOG_RETENTION_DAYS
+        self.log_group = retained_log_group(
+            self, "LogGroup", days=constants.LAMBDA_LOG_RETENTION_DAYS
+        )
 
         self.role = iam.Role(
             self,

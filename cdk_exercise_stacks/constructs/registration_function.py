@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -31,6 +30,7 @@ from cdk_exercise_stacks.iam_statements import (
     LOG_WRITE_ACTIONS,
     put_metric_data_statement,
 )
+from cdk_exercise_stacks.log_groups import retained_log_group
 from config import constants
 from config.naming import DeploymentNaming
 from policies.exceptions import acknowledge, checkov_skip
@@ -63,14 +63,9 @@ class RegistrationFunction(Construct):
         super().__init__(scope, construct_id)
         self.metrics_namespace = naming.registration_metrics_namespace
 
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            encryption_key=log_encryption_key,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.log_group = retained_log_group(
+            self, "LogGroup", days=constants.LAMBDA_LOG_RETENTION_DAYS, key=log_encryption_key
         )
-        # RetentionDays is a name-valued enum in Python: set the number from config directly.
-        self.log_group.node.default_child.retention_in_days = constants.LAMBDA_LOG_RETENTION_DAYS
 
         self.failure_queue = sqs.Queue(
             self,

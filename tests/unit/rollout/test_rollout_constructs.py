@@ -4,6 +4,8 @@ service role CloudFormation updates with is tested in test_rollout_service_role.
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import pytest
 import rollout_handler
@@ -268,13 +270,26 @@ def test_alarm_dimension_is_the_one_the_function_writes():
     assert rollout_telemetry.STACK_DIMENSION == constants.ROLLOUT_METRICS_STACK_DIMENSION
 
 
-def test_unqualified_parameter_name_is_refused():
+@pytest.mark.parametrize(
+    ("parameter_name", "problem"),
+    [
+        ("sentiment-model", "must be fully qualified"),
+        ("/models//sentiment", "must be fully qualified"),
+        ("/models/sentiment/", "must be fully qualified"),
+        ("/models/sentiment model", "may only contain"),
+        ("/aws/sentiment-model", "must not start with 'aws' or 'ssm'"),
+    ],
+)
+def test_invalid_parameter_name_is_refused(parameter_name, problem):
+    """The same rules as the registration side (config.naming.validate_parameter_name)."""
     parts = endpoint_stack(cdk.App(builtin_cloud_formation_validation=False), "s")
-    with pytest.raises(ValueError, match="'sentiment-model' must be fully qualified"):
+    with pytest.raises(
+        ValueError, match=rf"^parameter_name: .*{re.escape(parameter_name)}.*{problem}"
+    ):
         ModelRollout(
             parts.stack,
             "Rollout",
-            parameter_name="sentiment-model",
+            parameter_name=parameter_name,
             endpoint_name="sagemaker-endpoint",
             model_execution_role=parts.execution_role,
             rollback_alarms=parts.deployment.rollback_alarms,
