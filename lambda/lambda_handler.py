@@ -66,7 +66,7 @@ def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any
     notification = parse_notification(event)
     state = ParameterState()
     if notification.test_event is not None:
-        decision = decide_test_event(notification.test_event)
+        decision = decide_test_event()
     else:
         location = settings.model_location
         if needs_registered_state(notification.records, location):

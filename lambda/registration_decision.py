@@ -17,7 +17,6 @@ from registration_events import (
     MODEL_ARTIFACT_SUFFIX,
     ModelLocation,
     ObjectEvent,
-    S3TestEvent,
 )
 from registration_ordering import Registration, order_key, same_object
 
@@ -47,10 +46,6 @@ class Decision:
     outcomes: tuple[Outcome, ...]
     previous: Registration | None = None
 
-    @property
-    def overwrites_registered(self) -> bool:
-        return any(o.alert == ALERT_REGISTERED_MODEL_OVERWRITTEN for o in self.outcomes)
-
     def count(self, decision: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.decision == decision)
 
@@ -69,7 +64,7 @@ def needs_registered_state(
     )
 
 
-def decide_test_event(test_event: S3TestEvent) -> Decision:
+def decide_test_event() -> Decision:
     reason = "s3:TestEvent (sent when the notification was configured); nothing to register"
     return Decision(registration=None, outcomes=(Outcome(IGNORED, reason),))
 

@@ -46,14 +46,12 @@ def attempt_rollout(
     UpdateStack that did start is recognised by its request token.
     """
     try:
-        stacks = cloudformation.describe_stacks(StackName=settings.stack_name)["Stacks"]
+        # A missing stack is a ValidationError, never an empty list.
+        stack = cloudformation.describe_stacks(StackName=settings.stack_name)["Stacks"][0]
     except ClientError as error:
         return _from_error("DescribeStacks", error)
     except BotoCoreError as error:
         return _unreachable("DescribeStacks", error)
-    if not stacks:
-        return AttemptResult(Outcome.FAILED, f"stack {settings.stack_name!r} not found")
-    stack = stacks[0]
     status = stack["StackStatus"]
     action = action_for_status(status)
     if action is StackAction.DEFER:

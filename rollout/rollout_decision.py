@@ -219,10 +219,10 @@ def update_parameters(
 
 
 def request_token(message_ids: Sequence[str]) -> str:
-    """A ClientRequestToken for the update started for these requests.
+    """A ClientRequestToken for the update started for these (one or more) requests.
 
     Derived from the first message id, so a retry of the same batch after a lost response is
     recognised by CloudFormation as the same request. Token syntax: [a-zA-Z0-9][-a-zA-Z0-9]*.
     """
-    seed = re.sub(r"[^a-zA-Z0-9-]", "-", message_ids[0] if message_ids else "none")
+    seed = re.sub(r"[^a-zA-Z0-9-]", "-", message_ids[0])
     return (REQUEST_TOKEN_PREFIX + seed)[:_TOKEN_MAX_LENGTH]

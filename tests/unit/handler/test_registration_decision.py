@@ -78,7 +78,7 @@ def test_a_new_version_of_the_registered_key_is_registered_with_an_overwrite_ale
     )
 
     assert decision.registration.version_id == "v2"
-    assert decision.overwrites_registered
+    assert decision.count_alert(ALERT_REGISTERED_MODEL_OVERWRITTEN) == 1
     assert decision.outcomes[0].alert == ALERT_REGISTERED_MODEL_OVERWRITTEN
     assert Counts.of(decision).overwritten == 1
 
@@ -86,7 +86,7 @@ def test_a_new_version_of_the_registered_key_is_registered_with_an_overwrite_ale
 def test_a_different_key_is_not_an_overwrite():
     decision = decide(records(s3_record("models/b.tar.gz", event_time=at(40))), registered())
     assert decision.registration.key == "models/b.tar.gz"
-    assert not decision.overwrites_registered
+    assert decision.count_alert(ALERT_REGISTERED_MODEL_OVERWRITTEN) == 0
 
 
 def test_non_model_keys_and_other_event_types_never_register():
@@ -146,8 +146,8 @@ def test_lifecycle_expiry_of_the_registered_model_alerts():
 
 
 def test_the_test_event_is_one_ignored_outcome():
-    notification = parse_notification(s3_test_event())
-    decision = decide_test_event(notification.test_event)
+    assert parse_notification(s3_test_event()).test_event is not None
+    decision = decide_test_event()
     assert decision.registration is None
     assert Counts.of(decision) == Counts(ignored=1)
 
