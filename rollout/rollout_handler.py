@@ -49,9 +49,26 @@ class AwsClients:
     cloudwatch: Any
 
 
+# The worst case of one invocation stays inside the function's timeout (ROLLOUT_TIMEOUT_SECONDS,
+# 60 s, in config/constants.py; the asset ships alone and cannot import it): at most
+# AWS_CALLS_PER_INVOCATION calls (DescribeStacks, GetTemplateSummary, GetParameters, UpdateStack,
+# PutMetricData) x ATTEMPTS_PER_CALL x (CONNECT_TIMEOUT + READ_TIMEOUT) = 5 x 3 x 2.5 s = 37.5 s,
+# plus standard mode's jittered backoff before attempts 2 and 3, at most 1 s + 2 s per call
+# = 15 s: 52.5 s. A call that runs out of attempts defers its requests (ADR-0051).
+# total_max_attempts counts attempts; the retries option max_attempts would count retries.
+AWS_CALLS_PER_INVOCATION = 5
+ATTEMPTS_PER_CALL = 3
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 1.5
+
+
 @functools.cache
 def _default_clients() -> AwsClients:
-    config = Config(retries={"mode": "standard", "max_attempts": 3})
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": ATTEMPTS_PER_CALL},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
     return AwsClients(
         cloudformation=boto3.client("cloudformation", config=config),
         ssm=boto3.client("ssm", config=config),

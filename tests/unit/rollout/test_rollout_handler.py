@@ -387,3 +387,34 @@ def test_an_unreachable_cloudformation_defers_and_outcomes_are_counted_once(
     assert lines[-1]["reason"].startswith(f"{operation}: EndpointConnectionError: ")
     assert lines[-1]["will_retry"] is True
     assert metric_names(aws) == {"RolloutSucceeded", "RolloutRequested", "RolloutDeferred"}
+
+
+def test_the_worst_case_of_every_attempt_timing_out_fits_the_function_timeout(aws_credentials):
+    from config import constants
+
+    rollout_handler._default_clients.cache_clear()
+    try:
+        client = rollout_handler._default_clients().cloudformation
+    finally:
+        rollout_handler._default_clients.cache_clear()
+    config = client.meta.config
+    attempts = config.retries["total_max_attempts"]
+    assert config.retries["mode"] == "standard"
+    assert "max_attempts" not in config.retries  # it would count retries, not attempts
+    # Standard mode's backoff before attempt n + 1 is at most 2 ** (n - 1) seconds.
+    backoff = sum(2 ** (n - 1) for n in range(1, attempts))
+    per_call = attempts * (config.connect_timeout + config.read_timeout) + backoff
+    worst_case = rollout_handler.AWS_CALLS_PER_INVOCATION * per_call
+    assert worst_case < constants.ROLLOUT_TIMEOUT_SECONDS
+
+
+def test_an_update_makes_no_more_aws_calls_than_the_timeout_arithmetic_counts(aws, log_lines):
+    create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
+    put_model_key(aws["ssm"], "models/v2.tar.gz")
+    recorders = [CallRecorder(aws[service]) for service in ("cloudformation", "ssm", "cloudwatch")]
+
+    run(aws, parameter_change(message_id="m1"), stack_status_change("UPDATE_COMPLETE"))
+
+    assert log_lines()[-1]["event"] == "rollout_started"
+    calls = [name for recorder in recorders for name, _ in recorder.calls]
+    assert len(calls) == rollout_handler.AWS_CALLS_PER_INVOCATION, calls
