@@ -18,19 +18,10 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from config import constants
-from policies.exceptions import acknowledge
 
 _BAKE_RANGE = (0, 3600)  # TerminationWaitInSeconds
 _WAIT_INTERVAL_RANGE = (0, 3600)  # TrafficRoutingConfig.WaitIntervalInSeconds
 _MAX_EXECUTION_RANGE = (600, 28800)  # MaximumExecutionTimeoutInSeconds
-_ALARM_ACTION_RULES = (
-    "HIPAA.Security-CloudWatchAlarmAction",
-    "NIST.800.53.R5-CloudWatchAlarmAction",
-)
-_NO_ALARM_ACTIONS = (
-    "SageMaker reads the rollback alarms' state, so auto-rollback needs no action; no "
-    "operations topic is passed yet (alarm_actions)"
-)
 
 
 def traffic_routing(
@@ -85,7 +76,7 @@ class EndpointDeployment(Construct):
         all_at_once_wait_seconds: int = constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS,
         canary_wait_seconds: int = constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
         max_execution_seconds: int = constants.DEPLOYMENT_MAX_EXECUTION_SECONDS,
-        alarm_actions: Sequence[cloudwatch.IAlarmAction] = (),
+        alarm_actions: Sequence[cloudwatch.IAlarmAction],
     ) -> None:
         """
         :param endpoint: the endpoint whose updates this construct makes safe.
@@ -100,10 +91,12 @@ class EndpointDeployment(Construct):
             alarm-watched bake after the whole shift; ``canary_wait_seconds`` likewise for a
             CANARY one. The chosen wait plus ``bake_seconds`` must stay below
             ``max_execution_seconds``.
-        :param alarm_actions: actions of the rollback alarms (for example an SNS topic);
-            auto-rollback reads the alarms' state and works without any.
+        :param alarm_actions: actions of the rollback alarms (the operations topic), at least
+            one: auto-rollback reads the alarms' state, but an operator must hear of it.
         """
         super().__init__(scope, construct_id)
+        if not alarm_actions:
+            raise ValueError("alarm_actions must name at least one action for the rollback alarms")
         _check_range("bake_seconds", bake_seconds, _BAKE_RANGE)
         _check_range("max_execution_seconds", max_execution_seconds, _MAX_EXECUTION_RANGE)
         if initial_instance_count < 1:
@@ -156,11 +149,6 @@ class EndpointDeployment(Construct):
         self.rollback_alarms = [self.errors_alarm, self.latency_alarm]
         for alarm in self.rollback_alarms:
             alarm.add_alarm_action(*alarm_actions)
-            if not alarm_actions:
-                for rule in _ALARM_ACTION_RULES:
-                    acknowledge(
-                        alarm, rule, adr="0054", reason=_NO_ALARM_ACTIONS, apply_to_children=True
-                    )
 
         endpoint.deployment_config = sagemaker.CfnEndpoint.DeploymentConfigProperty(
             blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(

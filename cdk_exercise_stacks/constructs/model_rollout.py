@@ -93,7 +93,7 @@ class ModelRollout(Construct):
         function_name: str | None = None,
         bootstrap_version_parameter_name: str | None = constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
         metrics_namespace: str = constants.ROLLOUT_METRICS_NAMESPACE,
-        alarm_actions: Sequence[cloudwatch.IAlarmAction] = (),
+        alarm_actions: Sequence[cloudwatch.IAlarmAction],
         asset_path: Path = DEFAULT_ASSET_PATH,
     ) -> None:
         """
@@ -103,9 +103,12 @@ class ModelRollout(Construct):
         :param function_name: physical name of the function; generated when None.
         :param bootstrap_version_parameter_name: the CDK bootstrap version parameter the stack
             template declares (BootstrapVersion), or None if the stack declares none.
-        :param alarm_actions: actions of the rollout's alarms (for example an SNS topic).
+        :param alarm_actions: actions of the rollout's alarms (the operations topic), at least
+            one: a failed or rolled-back rollout needs an operator.
         """
         super().__init__(scope, construct_id)
+        if not alarm_actions:
+            raise ValueError("alarm_actions must name at least one action for the rollout alarms")
         try:
             validate_parameter_name(parameter_name)
         except ValueError as error:
@@ -223,7 +226,7 @@ class ModelRollout(Construct):
         self.alarms = self._alarms()
         for alarm in self.alarms:
             alarm.add_alarm_action(*alarm_actions)
-        self._acknowledge_findings(alarm_actions_given=bool(alarm_actions))
+        self._acknowledge_findings()
 
     @property
     def environment(self) -> dict[str, str]:
@@ -333,7 +336,7 @@ class ModelRollout(Construct):
             self.function_errors_alarm,
         ]
 
-    def _acknowledge_findings(self, *, alarm_actions_given: bool) -> None:
+    def _acknowledge_findings(self) -> None:
         """Compliance findings that do not apply to this design, each with its ADR (ADR-0055)."""
         acknowledge_lambda_baseline(
             self.function,
@@ -367,11 +370,6 @@ class ModelRollout(Construct):
             reason=_METRICS_WILDCARD,
             applies_to=["Resource::*"],
         )
-        if not alarm_actions_given:
-            for alarm in self.alarms:
-                acknowledge_in_packs(
-                    alarm, "CloudWatchAlarmAction", adr="0054", reason=_NO_ALARM_ACTIONS
-                )
         checkov_skip(self.log_group, "CKV_AWS_158", adr="0055", reason=_LOGS)
         for queue in (self.queue, self.dead_letter_queue):
             checkov_skip(queue, "CKV_AWS_27", adr="0051", reason=_SSE_SQS)
@@ -398,9 +396,6 @@ _END_OF_LINE = "the rollout's dead-letter queue is the end of the line, watched 
 _METRICS_WILDCARD = (
     "cloudwatch:PutMetricData has no resource-level permission; narrowed to the rollout's "
     "namespace by the cloudwatch:namespace condition"
-)
-_NO_ALARM_ACTIONS = (
-    "no operations topic is passed yet (alarm_actions); the alarms carry the runbook pointer"
 )
 _PLAIN_ENVIRONMENT = (
     "the environment holds a stack name, a role ARN, a parameter name and a namespace, no secret"

@@ -6,7 +6,10 @@ from __future__ import annotations
 import aws_cdk as cdk
 import botocore.session
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from botocore.validate import ParamValidator
 from hypothesis import given
@@ -17,11 +20,18 @@ from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeploymen
 from config import constants
 
 
+def _operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:
+    """The alarm actions the constructs require: an operations topic in a stack of its own."""
+    topic = sns.Topic(cdk.Stack(app, name), "Operations", enforce_ssl=True)
+    return [cloudwatch_actions.SnsAction(topic)]
+
+
 @pytest.fixture(scope="module")
 def app_templates():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    single = endpoint_stack(app, "single-instance-stack", instances=1)
-    fleet = endpoint_stack(app, "fleet-stack", instances=2)
+    actions = _operations_actions(app, "operations-stack")
+    single = endpoint_stack(app, "single-instance-stack", instances=1, alarm_actions=actions)
+    fleet = endpoint_stack(app, "fleet-stack", instances=2, alarm_actions=actions)
     return {"single": Template.from_stack(single.stack), "fleet": Template.from_stack(fleet.stack)}
 
 
@@ -174,6 +184,7 @@ def test_autoscaling_minimum_below_the_initial_count_decides():
         variant_name=VARIANT,
         initial_instance_count=2,
         min_instance_count=1,
+        alarm_actions=_operations_actions(stack.node.root, "operations"),
     )
     routing = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint")["Endpoint"][
         "Properties"
@@ -221,7 +232,23 @@ def test_out_of_range_deployment_settings_are_refused_by_name(arguments, message
         "endpoint_name": ENDPOINT_NAME,
         "variant_name": VARIANT,
         "initial_instance_count": 1,
+        "alarm_actions": _operations_actions(stack.node.root, "operations"),
         **arguments,
     }
     with pytest.raises(ValueError, match=message):
         EndpointDeployment(stack, "Deployment", **settings)
+
+
+def test_a_deployment_without_alarm_actions_is_refused():
+    stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False), "s")
+    endpoint = sagemaker.CfnEndpoint(stack, "Endpoint", endpoint_config_name="c")
+    with pytest.raises(ValueError, match=r"^alarm_actions must name at least one action"):
+        EndpointDeployment(
+            stack,
+            "Deployment",
+            endpoint=endpoint,
+            endpoint_name=ENDPOINT_NAME,
+            variant_name=VARIANT,
+            initial_instance_count=1,
+            alarm_actions=[],
+        )

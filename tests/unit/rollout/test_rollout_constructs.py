@@ -11,6 +11,9 @@ import pytest
 import rollout_handler
 import rollout_settings
 import rollout_telemetry
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from rollout_decision import RolloutRequest, StackOutcome, parse_record
 from rollout_stacks import (
@@ -28,11 +31,18 @@ from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
 from config import constants
 
 
+def _operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:
+    """The alarm actions the constructs require: an operations topic in a stack of its own."""
+    topic = sns.Topic(cdk.Stack(app, name), "Operations", enforce_ssl=True)
+    return [cloudwatch_actions.SnsAction(topic)]
+
+
 @pytest.fixture(scope="module")
 def built():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    parts = endpoint_stack(app, "sagemaker-endpoint-stack")
-    rollout = parts.add_rollout(function_name="model-rollout")
+    actions = _operations_actions(app, "operations-stack")
+    parts = endpoint_stack(app, "sagemaker-endpoint-stack", alarm_actions=actions)
+    rollout = parts.add_rollout(function_name="model-rollout", alarm_actions=actions)
     return {"parts": parts, "rollout": rollout, "template": Template.from_stack(parts.stack)}
 
 
@@ -282,7 +292,9 @@ def test_alarm_dimension_is_the_one_the_function_writes():
 )
 def test_invalid_parameter_name_is_refused(parameter_name, problem):
     """The same rules as the registration side (config.naming.validate_parameter_name)."""
-    parts = endpoint_stack(cdk.App(builtin_cloud_formation_validation=False), "s")
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    actions = _operations_actions(app, "operations")
+    parts = endpoint_stack(app, "s", alarm_actions=actions)
     with pytest.raises(
         ValueError, match=rf"^parameter_name: .*{re.escape(parameter_name)}.*{problem}"
     ):
@@ -293,7 +305,15 @@ def test_invalid_parameter_name_is_refused(parameter_name, problem):
             endpoint_name="sagemaker-endpoint",
             model_execution_role=parts.execution_role,
             rollback_alarms=parts.deployment.rollback_alarms,
+            alarm_actions=actions,
         )
+
+
+def test_a_rollout_without_alarm_actions_is_refused():
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    parts = endpoint_stack(app, "s", alarm_actions=_operations_actions(app, "operations"))
+    with pytest.raises(ValueError, match=r"^alarm_actions must name at least one action"):
+        parts.add_rollout(alarm_actions=[])
 
 
 # -------------------------------------------------- the rules and the handler agree on events --
