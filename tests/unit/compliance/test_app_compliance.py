@@ -17,14 +17,20 @@ import pytest
 
 from config import constants
 from policies.exceptions import invalid_exceptions
-from policies.nag import PACK_NAMES
+from policies.nag import (
+    AWS_SOLUTIONS_PACK,
+    HIPAA_PACK,
+    NIST_PACK,
+    PACK_NAMES,
+    SERVERLESS_PACK,
+)
 from policies.nag.findings import nag_findings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ADR_DIR = REPO_ROOT / "ADR"
 ADR_REASON = re.compile(r"^ADR-(?P<number>\d{4}): \S")
 STACKS = (constants.LAMBDA_STACK_NAME, constants.S3_STACK_NAME, constants.SAGEMAKER_STACK_NAME)
-STOCK_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "Serverless")
+STOCK_PACKS = (AWS_SOLUTIONS_PACK, HIPAA_PACK, NIST_PACK, SERVERLESS_PACK)
 
 
 # The packs with at least one rule that applies to a resource of the stack (rows in its
@@ -32,9 +38,9 @@ STOCK_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "Serverless")
 EXPECTED_PACKS = {
     constants.LAMBDA_STACK_NAME: {*STOCK_PACKS, "MlopsIAM", "MlopsLambda"},
     constants.S3_STACK_NAME: {
-        "AwsSolutions",
-        "HIPAA.Security",
-        "NIST.800.53.R5",
+        AWS_SOLUTIONS_PACK,
+        HIPAA_PACK,
+        NIST_PACK,
         "MlopsS3",
         # the bucket policies (resource-policy semantics, ADR-0044)
         "MlopsIAM",
