@@ -343,11 +343,21 @@ def test_every_parameter_change_the_rule_delivers_is_a_rollout_request(template)
         assert parsed == RolloutRequest(f"m-{operation}", name, operation, event["time"])
 
 
-def test_every_stack_status_the_outcome_rule_delivers_is_reported_as_a_verdict(template):
+# The verdict of each terminal status: only a completed update succeeded, only a completed
+# rollback rolled back; a failed rollback or a failed update needs an operator.
+OUTCOME_EVENT_OF_STATUS = {
+    "UPDATE_COMPLETE": "succeeded",
+    "UPDATE_ROLLBACK_COMPLETE": "rolled_back",
+    "UPDATE_ROLLBACK_FAILED": "update_failed",
+    "UPDATE_FAILED": "update_failed",
+}
+
+
+def test_every_stack_status_the_outcome_rule_delivers_is_reported_as_its_verdict(template):
     pattern = _pattern(template, "aws.cloudformation")
     [source], [detail_type] = pattern["source"], pattern["detail-type"]
     statuses = pattern["detail"]["status-details"]["status"]
-    assert statuses
+    assert sorted(statuses) == sorted(OUTCOME_EVENT_OF_STATUS)
     for status in statuses:
         event = {
             "source": source,
@@ -361,4 +371,4 @@ def test_every_stack_status_the_outcome_rule_delivers_is_reported_as_a_verdict(t
         parsed = parse_record(sqs_record(event, f"o-{status}"), PARAMETER)
         assert isinstance(parsed, StackOutcome), parsed
         assert parsed.status == status
-        assert rollout_handler.outcome_event(status) in rollout_telemetry.METRIC_NAMES
+        assert rollout_handler.outcome_event(status) == OUTCOME_EVENT_OF_STATUS[status]
