@@ -58,7 +58,7 @@ def endpoint_stack(
     *,
     instances: int = 1,
     volume_key: bool = False,
-    alarm_actions: Sequence[cloudwatch.IAlarmAction] = (),
+    alarm_actions: Sequence[cloudwatch.IAlarmAction],
 ) -> EndpointParts:
     stack = cdk.Stack(app, name)
     role = iam.Role(stack, "ModelRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
