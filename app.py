@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from cdk_exercise_stacks.lambda_functions import LambdaStack
 from cdk_exercise_stacks.s3 import S3Stack
 from cdk_exercise_stacks.sagemaker_endpoints import SentimentEndpointStack
-from cdk_exercise_stacks.serving_context import (
+from cdk_exercise_stacks.serving.context import (
     instance_type_from_context,
     model_image_from_context,
 )

@@ -10,11 +10,11 @@ from typing import Any
 from aws_cdk import Aws, Stack
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.deploy_role_parameter_read import DeployRoleParameterRead
-from cdk_exercise_stacks.constructs.operations_alerts import OperationsAlerts
-from cdk_exercise_stacks.constructs.registration_alarms import RegistrationAlarms
-from cdk_exercise_stacks.constructs.registration_function import RegistrationFunction
-from cdk_exercise_stacks.deployment_naming import naming_for
+from cdk_exercise_stacks.operations.alerts import OperationsAlerts
+from cdk_exercise_stacks.pipeline_stack import naming_for
+from cdk_exercise_stacks.registration.alarms import RegistrationAlarms
+from cdk_exercise_stacks.registration.deploy_role_parameter_read import DeployRoleParameterRead
+from cdk_exercise_stacks.registration.function import RegistrationFunction
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ from typing import Any
 from aws_cdk import ArnFormat, Aws, Stack
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.model_bucket import ModelBucket
-from cdk_exercise_stacks.constructs.model_upload_notification import ModelUploadNotification
-from cdk_exercise_stacks.deployment_naming import naming_for
 from cdk_exercise_stacks.lambda_functions import LambdaStack
+from cdk_exercise_stacks.pipeline_stack import naming_for
+from cdk_exercise_stacks.registration.artifact_notification import ModelArtifactNotification
+from cdk_exercise_stacks.storage.model_bucket import ModelBucket
 from config import constants
 
 
@@ -45,7 +45,7 @@ class S3Stack(Stack):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.add_stack_dependency(lambda_stack, "the upload notification invokes its function")
-        self.notification = ModelUploadNotification(
+        self.notification = ModelArtifactNotification(
             self,
             "ModelUploadNotification",
             bucket=self.bucket,

@@ -9,16 +9,16 @@ from aws_cdk import Aws, Stack, Tags
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.cpu_autoscaling import CpuAutoscaling
-from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
-from cdk_exercise_stacks.constructs.endpoint_log_group import EndpointLogGroup
-from cdk_exercise_stacks.constructs.model_image import ModelImage
-from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
-from cdk_exercise_stacks.constructs.operations_alerts import operations_alarm_actions
-from cdk_exercise_stacks.constructs.pipeline_key import KEY_RESOURCE_TYPE, pipeline_key
-from cdk_exercise_stacks.constructs.serving_endpoint import ServingEndpoint
-from cdk_exercise_stacks.deployment_naming import naming_for
-from cdk_exercise_stacks.tagging import tags_from_argument
+from cdk_exercise_stacks.operations.alerts import operations_alarm_actions
+from cdk_exercise_stacks.operations.keys import KEY_RESOURCE_TYPE, pipeline_key
+from cdk_exercise_stacks.pipeline_stack import naming_for
+from cdk_exercise_stacks.rollout.model_rollout import ModelRollout
+from cdk_exercise_stacks.serving.autoscaling import CpuAutoscaling
+from cdk_exercise_stacks.serving.deployment import EndpointDeployment
+from cdk_exercise_stacks.serving.endpoint import ServingEndpoint
+from cdk_exercise_stacks.serving.endpoint_log_group import EndpointLogGroup
+from cdk_exercise_stacks.serving.image import ModelImage
+from cdk_exercise_stacks.serving.tagging import tags_from_argument
 from config import constants
 
 
@@ -140,6 +140,6 @@ class SentimentEndpointStack(Stack):
             alarm_actions=alarm_actions,
         )
 
-        # Every resource but the key, whose template carries no tags (constructs/pipeline_key.py).
+        # Every resource but the key, whose template carries no tags (operations/keys.py).
         for key, value in self.tags_applied.items():
             Tags.of(self).add(key, value, exclude_resource_types=[KEY_RESOURCE_TYPE])
