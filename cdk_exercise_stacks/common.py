@@ -1,4 +1,5 @@
-"""What several parts build alike: ARNs from names, IAM pieces, retained log groups.
+"""What several parts build alike: ARNs from names, IAM pieces, retained log groups, and the
+settings every Lambda function of the pipeline has.
 
 ARNs are built with ``Stack.format_arn`` (partition, region and account of the stack), from a
 name rather than a resource attribute where a reference would create a dependency cycle or a
@@ -7,10 +8,15 @@ cross-stack reference; each caller says why it needs the name form.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 CLOUDFORMATION_PRINCIPAL = "cloudformation.amazonaws.com"
@@ -44,6 +50,11 @@ def s3_bucket_arn(scope: IConstruct, bucket_name: str) -> str:
         resource=bucket_name,
         arn_format=ArnFormat.NO_RESOURCE_NAME,
     )
+
+
+def lambda_function_arn(scope: IConstruct, function_name: str) -> str:
+    """``arn:...:lambda:<region>:<account>:function:<name>``."""
+    return _colon_arn(scope, "lambda", "function", function_name)
 
 
 def log_group_arn(scope: IConstruct, log_group_name: str) -> str:
@@ -80,6 +91,84 @@ def put_metric_data_statement(namespace: str, *, sid: str) -> iam.PolicyStatemen
     )
 
 
+def role_with_managed_policy(
+    scope: Construct,
+    *,
+    service: str,
+    role_description: str,
+    policy_description: str,
+    statements: list[iam.PolicyStatement],
+    role_id: str = "Role",
+    policy_id: str = "Policy",
+) -> tuple[iam.Role, iam.ManagedPolicy]:
+    """A role ``service`` assumes whose every permission is one customer-managed policy: no
+    inline policy, no AWS-managed policy (ADR-0031, ADR-0049).
+
+    Give a function ``role.without_policy_updates()``: CDK's own grants (log group,
+    destination, event source) would otherwise add an inline policy beside the managed one.
+    Where a service checks the role's access when a resource is created, that resource must
+    depend on the policy, not just on the role.
+    """
+    role = iam.Role(
+        scope,
+        role_id,
+        assumed_by=iam.ServicePrincipal(service),
+        description=role_description,
+    )
+    policy = iam.ManagedPolicy(
+        scope,
+        policy_id,
+        description=policy_description,
+        statements=statements,
+        roles=[role],
+    )
+    return role, policy
+
+
+def pipeline_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    settings: FunctionSettings,
+    code: lambda_.Code,
+    role: iam.Role,
+    log_group: logs.ILogGroup,
+    **props: Any,
+) -> lambda_.Function:
+    """A Lambda function of the pipeline: the Python runtime, handler, timeout, memory and
+    reserved concurrency of ``settings``, its own ``log_group``, and ``role`` read-only, so that
+    CDK's grants cannot add an inline policy beside the role's managed one (ADR-0049);
+    ``props`` are further ``lambda_.Function`` properties."""
+    return lambda_.Function(
+        scope,
+        construct_id,
+        runtime=lambda_.Runtime(settings.runtime, lambda_.RuntimeFamily.PYTHON),
+        handler=settings.handler,
+        code=code,
+        timeout=Duration.seconds(settings.timeout_seconds),
+        memory_size=settings.memory_mb,
+        role=role.without_policy_updates(),
+        log_group=log_group,
+        reserved_concurrent_executions=settings.reserved_concurrency,
+        **props,
+    )
+
+
+def encrypted_queue(
+    scope: Construct, construct_id: str, *, retention_days: int, **props: object
+) -> sqs.Queue:
+    """An SQS queue encrypted with SSE-SQS that refuses requests without TLS, keeping messages
+    ``retention_days``; ``props`` are further ``sqs.Queue`` properties."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(retention_days),
+        **props,
+    )
+
+
 def retained_log_group(
     scope: Construct,
     construct_id: str,
@@ -103,3 +192,15 @@ def retained_log_group(
     # RetentionDays is a name-valued enum in Python: set the number from config directly.
     log_group.node.default_child.retention_in_days = days
     return log_group
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """How one of the pipeline's Lambda functions runs; the stack fills it from config."""
+
+    runtime: str  # a Python runtime name, e.g. "python3.13"
+    handler: str  # "<module>.<function>" in the function's asset
+    timeout_seconds: int
+    memory_mb: int
+    reserved_concurrency: int
+    log_retention_days: int

@@ -28,7 +28,6 @@ from cdk_exercise_stacks.operations.keys import (
     logs_service_principal,
     pipeline_key,
 )
-from config import constants
 
 # What CloudWatch needs to publish an alarm to a KMS-encrypted topic (SNS Developer Guide,
 # "Enable compatibility between event sources from AWS services and encrypted topics").
@@ -62,7 +61,13 @@ class OperationsAlerts(Construct):
     """``topic`` (KMS-encrypted, TLS-only) and ``key`` (rotated, retained, named ``key_name``)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, topic_name: str, key_name: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topic_name: str,
+        key_name: str,
+        key_pending_window_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -73,7 +78,7 @@ class OperationsAlerts(Construct):
             "Key",
             name=key_name,
             description="Encrypts the model pipeline's operations topic and registration logs",
-            pending_window_days=constants.OPERATIONS_KEY_PENDING_WINDOW_DAYS,
+            pending_window_days=key_pending_window_days,
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(

@@ -11,6 +11,7 @@ its ADR (ADR-0048).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Aws, Duration
@@ -19,19 +20,21 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.common import (
     ASSET_EXCLUDES,
     LAMBDA_PRINCIPAL,
     LOG_WRITE_ACTIONS,
+    FunctionSettings,
+    encrypted_queue,
+    pipeline_function,
     put_metric_data_statement,
     retained_log_group,
+    role_with_managed_policy,
     ssm_parameter_arn,
 )
 from cdk_exercise_stacks.compliance import acknowledge_lambda_baseline
-from config import constants
 from config.naming import DeploymentNaming
 from policies.exceptions import acknowledge, checkov_skip
 
@@ -40,6 +43,25 @@ from policies.exceptions import acknowledge, checkov_skip
 MODEL_PARAMETER_ACTIONS = ("ssm:GetParameterHistory", "ssm:PutParameter")
 # What Lambda does with the function's role to hand a failed asynchronous event to the queue.
 FAILURE_DESTINATION_ACTIONS = ("sqs:SendMessage",)
+
+
+@dataclass(frozen=True)
+class RegistrationSettings:
+    """How the registration function runs and hands over failures; the stack fills it from
+    config.
+
+    :param async_retry_attempts, max_event_age_seconds: Lambda's retries of an asynchronous
+        event, and how long it keeps trying, before the event goes to the failure queue.
+    :param failure_alarm_period_seconds, failure_alarm_threshold: the failure queue's alarm on
+        its visible messages (Maximum over the period).
+    """
+
+    function: FunctionSettings
+    async_retry_attempts: int
+    max_event_age_seconds: int
+    failure_queue_retention_days: int
+    failure_alarm_period_seconds: int
+    failure_alarm_threshold: int
 
 
 class RegistrationFunction(Construct):
@@ -52,6 +74,7 @@ class RegistrationFunction(Construct):
         *,
         naming: DeploymentNaming,
         asset_path: Path,
+        settings: RegistrationSettings,
         log_encryption_key: kms.IKey,
         alarm_actions: Sequence[cloudwatch.IAlarmAction],
     ) -> None:
@@ -64,57 +87,44 @@ class RegistrationFunction(Construct):
         self.metrics_namespace = naming.registration_metrics_namespace
 
         self.log_group = retained_log_group(
-            self, "LogGroup", days=constants.LAMBDA_LOG_RETENTION_DAYS, key=log_encryption_key
+            self, "LogGroup", days=settings.function.log_retention_days, key=log_encryption_key
         )
 
-        self.failure_queue = sqs.Queue(
-            self,
-            "FailedRegistrations",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(constants.REGISTRATION_FAILURE_QUEUE_RETENTION_DAYS),
+        self.failure_queue = encrypted_queue(
+            self, "FailedRegistrations", retention_days=settings.failure_queue_retention_days
         )
 
-        # A role of our own: the role a Function creates carries the AWS-managed
-        # AWSLambdaBasicExecutionRole, which allows writing to every log group (ADR-0031).
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
-            description="Registers uploaded model keys in the model parameter",
-        )
         self.parameter_name = naming.model_parameter_name
         self.parameter_arn = ssm_parameter_arn(self, self.parameter_name)
-        # One customer-managed policy holds every permission (no inline policy, ADR-0049).
-        self.policy = iam.ManagedPolicy(
+        # A role of our own: the role a Function creates carries the AWS-managed
+        # AWSLambdaBasicExecutionRole, which allows writing to every log group (ADR-0031).
+        self.role, self.policy = role_with_managed_policy(
             self,
-            "Policy",
-            description="Model registration: the model parameter, metrics, own logs, failures",
+            service=LAMBDA_PRINCIPAL,
+            role_description="Registers uploaded model keys in the model parameter",
+            policy_description=(
+                "Model registration: the model parameter, metrics, own logs, failures"
+            ),
             statements=self._statements(),
-            roles=[self.role],
         )
 
-        self.function = lambda_.Function(
+        # The role goes read-only: grants made by CDK (destination, log group) would otherwise
+        # add an inline policy; the managed policy above already holds them.
+        self.function = pipeline_function(
             self,
             "Function",
+            settings=settings.function,
             function_name=naming.function_name,
             description="Registers the key of an uploaded model artifact in SSM Parameter Store",
-            runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
-            handler=constants.LAMBDA_HANDLER,
             code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
-            timeout=Duration.seconds(constants.LAMBDA_TIMEOUT_SECONDS),
-            memory_size=constants.LAMBDA_MEMORY_MB,
             environment={
                 **naming.lambda_environment,
                 **naming.model_bucket_environment(Aws.ACCOUNT_ID, Aws.REGION),
             },
-            # Read-only: grants made by CDK (destination, log group) would otherwise add an
-            # inline policy; the managed policy above already holds them.
-            role=self.role.without_policy_updates(),
+            role=self.role,
             log_group=self.log_group,
-            reserved_concurrent_executions=constants.LAMBDA_RESERVED_CONCURRENCY,
-            retry_attempts=constants.LAMBDA_ASYNC_RETRY_ATTEMPTS,
-            max_event_age=Duration.seconds(constants.LAMBDA_MAX_EVENT_AGE_SECONDS),
+            retry_attempts=settings.async_retry_attempts,
+            max_event_age=Duration.seconds(settings.max_event_age_seconds),
             on_failure=destinations.SqsDestination(self.failure_queue),
         )
         # Lambda checks the role's access to the destination when the invoke config is created.
@@ -128,10 +138,10 @@ class RegistrationFunction(Construct):
                 "event in the queue and re-drive it"
             ),
             metric=self.failure_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.seconds(constants.REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS),
+                period=Duration.seconds(settings.failure_alarm_period_seconds),
                 statistic=cloudwatch.Stats.MAXIMUM,
             ),
-            threshold=constants.REGISTRATION_FAILURE_ALARM_THRESHOLD,
+            threshold=settings.failure_alarm_threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

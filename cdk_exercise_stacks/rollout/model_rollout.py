@@ -13,6 +13,7 @@ completed or rolled-back update is logged and counted too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Aws, Duration, Stack
@@ -30,8 +31,12 @@ from cdk_exercise_stacks.common import (
     CLOUDFORMATION_PRINCIPAL,
     LAMBDA_PRINCIPAL,
     LOG_WRITE_ACTIONS,
+    FunctionSettings,
+    encrypted_queue,
+    pipeline_function,
     put_metric_data_statement,
     retained_log_group,
+    role_with_managed_policy,
     ssm_parameter_arn,
 )
 from cdk_exercise_stacks.compliance import (
@@ -39,11 +44,8 @@ from cdk_exercise_stacks.compliance import (
     acknowledge_lambda_baseline,
 )
 from cdk_exercise_stacks.rollout.service_role import RolloutServiceRole
-from config import constants
 from config.naming import validate_parameter_name
 from policies.exceptions import acknowledge, checkov_skip
-
-DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.ROLLOUT_ASSET_DIR
 
 # What the function reads on its stack: status and parameters, which template parameters are
 # SSM-typed and which capabilities the template needs.
@@ -77,6 +79,50 @@ ROLLED_BACK_METRIC = "RolloutRolledBack"
 UPDATE_FAILED_METRIC = "RolloutUpdateFailed"
 
 
+@dataclass(frozen=True)
+class RolloutEnvironmentNames:
+    """The names of the environment variables the rollout handler reads (its asset cannot
+    import config/): the stack it updates, CloudFormation's role, the parameter, the metrics
+    namespace."""
+
+    stack_name: str
+    cfn_role_arn: str
+    parameter_name: str
+    metrics_namespace: str
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """How the rollout function runs, queues and alarms; the stack fills it from config.
+
+    :param batch_size, batch_window_seconds: the SQS event source's batching (requests that
+        arrive together are handled as one).
+    :param queue_visibility_timeout_seconds, max_receive_count: the pause between two attempts
+        of a deferred request, and how many attempts before the dead-letter queue.
+    :param alarm_period_seconds, alarm_threshold, alarm_evaluation_periods: every rollout alarm
+        (Sum, or the dead-letter queue's visible messages, over the period).
+    :param metrics_namespace, metrics_stack_dimension: where the function writes its metrics,
+        with the stack's name as the one dimension.
+    :param bootstrap_version_parameter_name: the CDK bootstrap version parameter the stack
+        template declares (BootstrapVersion), or None if the stack declares none.
+    """
+
+    function: FunctionSettings
+    batch_size: int
+    batch_window_seconds: int
+    queue_visibility_timeout_seconds: int
+    queue_retention_days: int
+    max_receive_count: int
+    dead_letter_retention_days: int
+    alarm_period_seconds: int
+    alarm_threshold: int
+    alarm_evaluation_periods: int
+    metrics_namespace: str
+    metrics_stack_dimension: str
+    bootstrap_version_parameter_name: str | None
+    environment_names: RolloutEnvironmentNames
+
+
 class ModelRollout(Construct):
     """Rolls a newly registered model out to the stack that contains this construct."""
 
@@ -91,20 +137,18 @@ class ModelRollout(Construct):
         rollback_alarms: Sequence[cloudwatch.IAlarm],
         volume_key_arn: str | None = None,
         function_name: str | None = None,
-        bootstrap_version_parameter_name: str | None = constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
-        metrics_namespace: str = constants.ROLLOUT_METRICS_NAMESPACE,
+        settings: RolloutSettings,
         alarm_actions: Sequence[cloudwatch.IAlarmAction],
-        asset_path: Path = DEFAULT_ASSET_PATH,
+        asset_path: Path,
     ) -> None:
         """
         :param parameter_name: the model parameter (fully qualified) whose changes roll out.
         :param endpoint_name, model_execution_role, rollback_alarms, volume_key_arn: what the
             update touches, which scopes CloudFormation's service role (``RolloutServiceRole``).
         :param function_name: physical name of the function; generated when None.
-        :param bootstrap_version_parameter_name: the CDK bootstrap version parameter the stack
-            template declares (BootstrapVersion), or None if the stack declares none.
         :param alarm_actions: actions of the rollout's alarms (the operations topic), at least
             one: a failed or rolled-back rollout needs an operator.
+        :param asset_path: the directory of the rollout function's code.
         """
         super().__init__(scope, construct_id)
         if not alarm_actions:
@@ -116,7 +160,8 @@ class ModelRollout(Construct):
         stack = Stack.of(self)
         self.stack_name = stack.stack_name
         self.parameter_name = parameter_name
-        self.metrics_namespace = metrics_namespace
+        self.settings = settings
+        self.metrics_namespace = settings.metrics_namespace
         self.service_role = RolloutServiceRole(
             self,
             "ServiceRole",
@@ -127,26 +172,20 @@ class ModelRollout(Construct):
         )
         self.cfn_role_arn = self.service_role.role.role_arn
         read_parameters = [parameter_name]
-        if bootstrap_version_parameter_name:
-            read_parameters.append(bootstrap_version_parameter_name)
+        if settings.bootstrap_version_parameter_name:
+            read_parameters.append(settings.bootstrap_version_parameter_name)
         self.readable_parameter_arns = [ssm_parameter_arn(self, name) for name in read_parameters]
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(constants.ROLLOUT_DLQ_RETENTION_DAYS),
+        self.dead_letter_queue = encrypted_queue(
+            self, "DeadLetterQueue", retention_days=settings.dead_letter_retention_days
         )
-        self.queue = sqs.Queue(
+        self.queue = encrypted_queue(
             self,
             "RequestQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(constants.ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
-            retention_period=Duration.days(constants.ROLLOUT_QUEUE_RETENTION_DAYS),
+            retention_days=settings.queue_retention_days,
+            visibility_timeout=Duration.seconds(settings.queue_visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=constants.ROLLOUT_MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
+                max_receive_count=settings.max_receive_count, queue=self.dead_letter_queue
             ),
         )
 
@@ -178,47 +217,39 @@ class ModelRollout(Construct):
         )
 
         self.log_group = retained_log_group(
-            self, "LogGroup", days=constants.LAMBDA_LOG_RETENTION_DAYS
+            self, "LogGroup", days=settings.function.log_retention_days
         )
 
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal(LAMBDA_PRINCIPAL),
-            description="Updates one stack through the rollout's CloudFormation service role",
-        )
         # One customer-managed policy holds every permission; the function gets the role
         # read-only, so that no grant can add an inline statement beside it (ADR-0055).
-        self.policy = iam.ManagedPolicy(
+        self.role, self.policy = role_with_managed_policy(
             self,
-            "Policy",
-            description="Model rollout: update this stack through its CloudFormation service role",
+            service=LAMBDA_PRINCIPAL,
+            role_description="Updates one stack through the rollout's CloudFormation service role",
+            policy_description=(
+                "Model rollout: update this stack through its CloudFormation service role"
+            ),
             statements=self._statements(),
-            roles=[self.role],
         )
 
-        self.function = lambda_.Function(
+        self.function = pipeline_function(
             self,
             "Function",
+            settings=settings.function,
             function_name=function_name,
             description="Updates this stack when a new model is registered (blue/green rollout)",
-            runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
-            handler=constants.ROLLOUT_HANDLER,
             code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
-            timeout=Duration.seconds(constants.ROLLOUT_TIMEOUT_SECONDS),
-            memory_size=constants.ROLLOUT_MEMORY_MB,
             environment=self.environment,
-            role=self.role.without_policy_updates(),
+            role=self.role,
             log_group=self.log_group,
-            reserved_concurrent_executions=constants.ROLLOUT_RESERVED_CONCURRENCY,
         )
         # The event source mapping checks the role's queue permissions when it is created.
         self.function.node.add_dependency(self.policy)
         self.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,
-                batch_size=constants.ROLLOUT_BATCH_SIZE,
-                max_batching_window=Duration.seconds(constants.ROLLOUT_BATCH_WINDOW_SECONDS),
+                batch_size=settings.batch_size,
+                max_batching_window=Duration.seconds(settings.batch_window_seconds),
                 report_batch_item_failures=True,
             )
         )
@@ -230,11 +261,12 @@ class ModelRollout(Construct):
 
     @property
     def environment(self) -> dict[str, str]:
+        names = self.settings.environment_names
         return {
-            constants.ROLLOUT_STACK_NAME_ENV_VAR: self.stack_name,
-            constants.ROLLOUT_CFN_ROLE_ARN_ENV_VAR: self.cfn_role_arn,
-            constants.ROLLOUT_PARAMETER_ENV_VAR: self.parameter_name,
-            constants.METRICS_NAMESPACE_ENV_VAR: self.metrics_namespace,
+            names.stack_name: self.stack_name,
+            names.cfn_role_arn: self.cfn_role_arn,
+            names.parameter_name: self.parameter_name,
+            names.metrics_namespace: self.metrics_namespace,
         }
 
     def _statements(self) -> list[iam.PolicyStatement]:
@@ -278,13 +310,14 @@ class ModelRollout(Construct):
         ]
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
-        period = Duration.seconds(constants.ROLLOUT_ALARM_PERIOD_SECONDS)
+        settings = self.settings
+        period = Duration.seconds(settings.alarm_period_seconds)
 
         def rollout_metric(name: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=self.metrics_namespace,
                 metric_name=name,
-                dimensions_map={constants.ROLLOUT_METRICS_STACK_DIMENSION: self.stack_name},
+                dimensions_map={settings.metrics_stack_dimension: self.stack_name},
                 statistic=cloudwatch.Stats.SUM,
                 period=period,
             )
@@ -295,9 +328,9 @@ class ModelRollout(Construct):
                 construct_id,
                 alarm_description=description,
                 metric=metric,
-                threshold=constants.ROLLOUT_ALARM_THRESHOLD,
+                threshold=settings.alarm_threshold,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=constants.ROLLOUT_ALARM_EVALUATION_PERIODS,
+                evaluation_periods=settings.alarm_evaluation_periods,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
 

@@ -28,7 +28,12 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_exercise_stacks.common import CLOUDFORMATION_PRINCIPAL, SAGEMAKER_PRINCIPAL, alarm_arn
+from cdk_exercise_stacks.common import (
+    CLOUDFORMATION_PRINCIPAL,
+    SAGEMAKER_PRINCIPAL,
+    alarm_arn,
+    role_with_managed_policy,
+)
 from cdk_exercise_stacks.compliance import wildcard_resource_finding
 from policies.exceptions import acknowledge
 
@@ -139,19 +144,15 @@ class RolloutServiceRole(Construct):
                 ),
             ]
 
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal(CLOUDFORMATION_PRINCIPAL),
-            description="CloudFormation's role for a model rollout: replace model, update endpoint",
-        )
         # One customer-managed policy, no inline policy (ADR-0055).
-        self.policy = iam.ManagedPolicy(
+        self.role, self.policy = role_with_managed_policy(
             self,
-            "Policy",
-            description="Model rollout: SageMaker models, endpoint configs and one endpoint",
+            service=CLOUDFORMATION_PRINCIPAL,
+            role_description=(
+                "CloudFormation's role for a model rollout: replace model, update endpoint"
+            ),
+            policy_description="Model rollout: SageMaker models, endpoint configs and one endpoint",
             statements=statements,
-            roles=[self.role],
         )
         acknowledge(
             self.policy,

@@ -1,29 +1,50 @@
 """Target tracking on the endpoint variant's CPU utilisation, as percent of a whole instance.
 
 SageMaker's ``CPUUtilization`` is the sum over vCPUs (0-400 % on a 4-vCPU instance). A metric
-math query divides it by the instance type's vCPU count so that ``TARGET_VALUE`` keeps its
-plain meaning, "70 % of the instance" (ADR-0027).
+math query divides it by the instance type's vCPU count so that the target keeps its plain
+meaning, "70 % of the instance" (ADR-0027).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from aws_cdk import CfnResource
 from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
-
-from config import constants
 
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 _RAW_CPU_ID = "cpu_sum_over_vcpus"
 _INSTANCE_CPU_ID = "cpu_percent_of_instance"
 
 
-def vcpus_of(instance_type: str) -> int:
-    """vCPU count of a SageMaker instance type, from config."""
+@dataclass(frozen=True)
+class CpuScalingSettings:
+    """The instance count's bounds and the CPU target; the stack fills it from config.
+
+    :param target_cpu_percent: CPU utilisation to keep, in percent of a whole instance.
+    :param metrics_namespace, metric_name: where SageMaker publishes the variant's CPU (summed
+        over vCPUs).
+    :param instance_vcpus: vCPU count per instance type, to turn that sum into a percentage.
+    """
+
+    min_capacity: int
+    max_capacity: int
+    target_cpu_percent: float
+    scale_in_cooldown_seconds: int
+    scale_out_cooldown_seconds: int
+    metrics_namespace: str
+    metric_name: str
+    instance_vcpus: Mapping[str, int]
+
+
+def vcpus_of(instance_type: str, instance_vcpus: Mapping[str, int]) -> int:
+    """vCPU count of a SageMaker instance type, from the ``instance_vcpus`` table (config)."""
     try:
-        return constants.SAGEMAKER_INSTANCE_VCPUS[instance_type]
+        return instance_vcpus[instance_type]
     except KeyError:
-        known = ", ".join(sorted(constants.SAGEMAKER_INSTANCE_VCPUS))
+        known = ", ".join(sorted(instance_vcpus))
         raise ValueError(
             f"model_instance {instance_type!r} has no vCPU count in "
             "config/constants.py SAGEMAKER_INSTANCE_VCPUS (needed to scale on CPU); "
@@ -43,9 +64,10 @@ class CpuAutoscaling(Construct):
         endpoint_name: str,
         variant_name: str,
         instance_type: str,
+        settings: CpuScalingSettings,
     ) -> None:
         super().__init__(scope, construct_id)
-        vcpus = vcpus_of(instance_type)
+        vcpus = vcpus_of(instance_type, settings.instance_vcpus)
 
         # No RoleARN: Application Auto Scaling then uses its service-linked role for SageMaker.
         self.scalable_target = appscaling.CfnScalableTarget(
@@ -54,15 +76,15 @@ class CpuAutoscaling(Construct):
             service_namespace="sagemaker",
             resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
             scalable_dimension=SCALABLE_DIMENSION,
-            min_capacity=constants.AUTOSCALING_MIN_CAPACITY,
-            max_capacity=constants.AUTOSCALING_MAX_CAPACITY,
+            min_capacity=settings.min_capacity,
+            max_capacity=settings.max_capacity,
         )
         # The variant must exist before it can be registered.
         self.scalable_target.add_resource_dependency(endpoint)
 
         cpu_metric = appscaling.CfnScalingPolicy.TargetTrackingMetricProperty(
-            namespace=constants.SAGEMAKER_ENDPOINT_NAMESPACE,
-            metric_name=constants.AUTOSCALING_METRIC_NAME,
+            namespace=settings.metrics_namespace,
+            metric_name=settings.metric_name,
             dimensions=[
                 appscaling.CfnScalingPolicy.TargetTrackingMetricDimensionProperty(
                     name="EndpointName", value=endpoint_name
@@ -79,9 +101,9 @@ class CpuAutoscaling(Construct):
             policy_type="TargetTrackingScaling",
             scaling_target_id=self.scalable_target.ref,
             target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                target_value=constants.TARGET_VALUE,
-                scale_in_cooldown=constants.SCALEINCOOLDOWN,
-                scale_out_cooldown=constants.SCALEOUTCOOLDOWN,
+                target_value=settings.target_cpu_percent,
+                scale_in_cooldown=settings.scale_in_cooldown_seconds,
+                scale_out_cooldown=settings.scale_out_cooldown_seconds,
                 customized_metric_specification=appscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(
                     metrics=[
                         appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(

@@ -1,13 +1,14 @@
-"""The endpoint's instance type and image for one deployment: the constants, or CDK context.
+"""The endpoint's instance type and image for one deployment: the defaults, or CDK context.
 
 ``cdk deploy -c instance_type=ml.m5.xlarge -c model_image=<CPU tag>`` serves the model on
 another instance type, for example a cheaper CPU instance in a test (ADR-0069). Without these
-context values the brief's constants are used unchanged. A value that cannot work is refused
-at synthesis, naming the context key and what it accepts.
+context values the defaults (the brief's constants, passed by ``app.py``) are used unchanged. A
+value that cannot work is refused at synthesis, naming the context key and what it accepts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from constructs import Construct
@@ -17,18 +18,19 @@ from cdk_exercise_stacks.serving.image import (
     is_gpu_build,
     parse_image_reference,
 )
-from config import constants
 
 
-def instance_type_from_context(scope: Construct, *, default: str) -> str:
-    """The ``instance_type`` context value, else ``default``; only types whose vCPU count is in
-    ``SAGEMAKER_INSTANCE_VCPUS`` (CPU autoscaling needs it) are accepted."""
-    key = constants.INSTANCE_TYPE_CONTEXT_KEY
+def instance_type_from_context(
+    scope: Construct, *, key: str, default: str, known_types: Collection[str]
+) -> str:
+    """The ``key`` context value, else ``default``; only ``known_types``, the types whose vCPU
+    count config/constants.py SAGEMAKER_INSTANCE_VCPUS holds (CPU autoscaling needs it), are
+    accepted."""
     value = _context_string(scope, key)
     if value is None:
         return default
-    if value not in constants.SAGEMAKER_INSTANCE_VCPUS:
-        known = ", ".join(sorted(constants.SAGEMAKER_INSTANCE_VCPUS))
+    if value not in known_types:
+        known = ", ".join(sorted(known_types))
         raise ValueError(
             f"CDK context {key}={value!r} is not a known SageMaker instance type: add its vCPU "
             f"count to config/constants.py SAGEMAKER_INSTANCE_VCPUS, or use one of: {known}"
@@ -36,10 +38,12 @@ def instance_type_from_context(scope: Construct, *, default: str) -> str:
     return value
 
 
-def model_image_from_context(scope: Construct, *, default: str, instance_type: str) -> str:
-    """The ``model_image`` context value, else ``default``; refused if it is not an image
-    reference, or if it is a GPU build and ``instance_type`` has no GPU (it cannot start)."""
-    key = constants.MODEL_IMAGE_CONTEXT_KEY
+def model_image_from_context(
+    scope: Construct, *, key: str, default: str, instance_type: str, cpu_image: str
+) -> str:
+    """The ``key`` context value, else ``default``; refused if it is not an image reference, or
+    if it is a GPU build and ``instance_type`` has no GPU (it cannot start: the message proposes
+    ``cpu_image``)."""
     value = _context_string(scope, key)
     image = default if value is None else value
     try:
@@ -50,7 +54,7 @@ def model_image_from_context(scope: Construct, *, default: str, instance_type: s
         raise ValueError(
             f"the serving image {image!r} is a GPU build and {instance_type} has no GPU: the "
             f"container cannot start. Pass a CPU image too, e.g. -c {key}="
-            f"{constants.SAGEMAKER_CPU_MODEL_IMAGE}"
+            f"{cpu_image}"
         )
     return image
 

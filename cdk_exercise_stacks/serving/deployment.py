@@ -11,30 +11,57 @@ retiring it; an alarm during the shift or the bake sends traffic back to the old
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from config import constants
-
 _BAKE_RANGE = (0, 3600)  # TerminationWaitInSeconds
 _WAIT_INTERVAL_RANGE = (0, 3600)  # TrafficRoutingConfig.WaitIntervalInSeconds
 _MAX_EXECUTION_RANGE = (600, 28800)  # MaximumExecutionTimeoutInSeconds
 
 
+@dataclass(frozen=True)
+class BlueGreenSettings:
+    """How an update is shifted, baked and watched; the stack fills it from config.
+
+    :param bake_seconds: TerminationWaitInSeconds, how long the old fleet is kept after the
+        deployment completed.
+    :param all_at_once_wait_seconds: WaitIntervalInSeconds of an ALL_AT_ONCE update, the
+        alarm-watched bake after the whole shift; ``canary_wait_seconds`` likewise for a CANARY
+        one. The chosen wait plus ``bake_seconds`` must stay below ``max_execution_seconds``.
+    :param canary_min_instances: the smallest fleet that gets a CANARY update of
+        ``canary_size_instances`` instances.
+    :param alarm_period_seconds, alarm_evaluation_periods, alarm_datapoints_to_alarm: how the
+        rollback alarms look at the invocation metrics in ``invocation_metrics_namespace``.
+    :param errors_threshold, latency_p99_threshold_microseconds: the rollback alarms' thresholds
+        on Invocation5XXErrors (Sum) and ModelLatency (p99).
+    """
+
+    bake_seconds: int
+    all_at_once_wait_seconds: int
+    canary_wait_seconds: int
+    max_execution_seconds: int
+    canary_min_instances: int
+    canary_size_instances: int
+    alarm_period_seconds: int
+    alarm_evaluation_periods: int
+    alarm_datapoints_to_alarm: int
+    errors_threshold: float
+    latency_p99_threshold_microseconds: float
+    invocation_metrics_namespace: str
+
+
 def traffic_routing(
-    min_instance_count: int,
-    *,
-    all_at_once_wait_seconds: int = constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS,
-    canary_wait_seconds: int = constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
+    min_instance_count: int, settings: BlueGreenSettings
 ) -> sagemaker.CfnEndpoint.TrafficRoutingConfigProperty:
     """The traffic shift for a variant that never has fewer than ``min_instance_count``
     instances when an update starts.
 
     A canary of one instance is valid only when it is at most 50% of the fleet, so from
-    DEPLOYMENT_CANARY_MIN_INSTANCES on the update is CANARY; below, ALL_AT_ONCE (still
+    ``settings.canary_min_instances`` on the update is CANARY; below, ALL_AT_ONCE (still
     blue/green: the old fleet stays until the bake is over). The policy is fixed at synth, so it
     must hold for the smallest fleet the variant can have, not for the current one.
 
@@ -44,18 +71,19 @@ def traffic_routing(
     """
     if min_instance_count < 1:
         raise ValueError(f"min_instance_count must be at least 1, got {min_instance_count}")
-    if min_instance_count >= constants.DEPLOYMENT_CANARY_MIN_INSTANCES:
-        _check_range("canary_wait_seconds", canary_wait_seconds, _WAIT_INTERVAL_RANGE)
+    if min_instance_count >= settings.canary_min_instances:
+        _check_range("canary_wait_seconds", settings.canary_wait_seconds, _WAIT_INTERVAL_RANGE)
         return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
             type="CANARY",
             canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
-                type="INSTANCE_COUNT", value=constants.DEPLOYMENT_CANARY_SIZE_INSTANCES
+                type="INSTANCE_COUNT", value=settings.canary_size_instances
             ),
-            wait_interval_in_seconds=canary_wait_seconds,
+            wait_interval_in_seconds=settings.canary_wait_seconds,
         )
-    _check_range("all_at_once_wait_seconds", all_at_once_wait_seconds, _WAIT_INTERVAL_RANGE)
+    wait_seconds = settings.all_at_once_wait_seconds
+    _check_range("all_at_once_wait_seconds", wait_seconds, _WAIT_INTERVAL_RANGE)
     return sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-        type="ALL_AT_ONCE", wait_interval_in_seconds=all_at_once_wait_seconds
+        type="ALL_AT_ONCE", wait_interval_in_seconds=wait_seconds
     )
 
 
@@ -72,10 +100,7 @@ class EndpointDeployment(Construct):
         variant_name: str,
         initial_instance_count: int,
         min_instance_count: int | None = None,
-        bake_seconds: int = constants.DEPLOYMENT_BAKE_SECONDS,
-        all_at_once_wait_seconds: int = constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS,
-        canary_wait_seconds: int = constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
-        max_execution_seconds: int = constants.DEPLOYMENT_MAX_EXECUTION_SECONDS,
+        settings: BlueGreenSettings,
         alarm_actions: Sequence[cloudwatch.IAlarmAction],
     ) -> None:
         """
@@ -85,20 +110,15 @@ class EndpointDeployment(Construct):
         :param initial_instance_count: the variant's InitialInstanceCount.
         :param min_instance_count: the fewest instances the variant can have when an update
             starts (the autoscaling minimum); default: the initial count.
-        :param bake_seconds: TerminationWaitInSeconds, how long the old fleet is kept after the
-            deployment completed.
-        :param all_at_once_wait_seconds: WaitIntervalInSeconds of an ALL_AT_ONCE update, the
-            alarm-watched bake after the whole shift; ``canary_wait_seconds`` likewise for a
-            CANARY one. The chosen wait plus ``bake_seconds`` must stay below
-            ``max_execution_seconds``.
+        :param settings: the traffic shift, the bake and the rollback alarms.
         :param alarm_actions: actions of the rollback alarms (the operations topic), at least
             one: auto-rollback reads the alarms' state, but an operator must hear of it.
         """
         super().__init__(scope, construct_id)
         if not alarm_actions:
             raise ValueError("alarm_actions must name at least one action for the rollback alarms")
-        _check_range("bake_seconds", bake_seconds, _BAKE_RANGE)
-        _check_range("max_execution_seconds", max_execution_seconds, _MAX_EXECUTION_RANGE)
+        _check_range("bake_seconds", settings.bake_seconds, _BAKE_RANGE)
+        _check_range("max_execution_seconds", settings.max_execution_seconds, _MAX_EXECUTION_RANGE)
         if initial_instance_count < 1:
             raise ValueError(
                 f"initial_instance_count must be at least 1, got {initial_instance_count}"
@@ -108,43 +128,53 @@ class EndpointDeployment(Construct):
         if min_instance_count < 1:
             raise ValueError(f"min_instance_count must be at least 1, got {min_instance_count}")
         smallest_fleet = min(initial_instance_count, min_instance_count)
-        self.traffic_routing = traffic_routing(
-            smallest_fleet,
-            all_at_once_wait_seconds=all_at_once_wait_seconds,
-            canary_wait_seconds=canary_wait_seconds,
-        )
+        self.traffic_routing = traffic_routing(smallest_fleet, settings)
         _check_execution_timeout(
-            max_execution_seconds, bake_seconds, self.traffic_routing.wait_interval_in_seconds
+            settings.max_execution_seconds,
+            settings.bake_seconds,
+            self.traffic_routing.wait_interval_in_seconds,
         )
 
         variant = f"{endpoint_name}/{variant_name}"
         dimensions = {"EndpointName": endpoint_name, "VariantName": variant_name}
-        period = Duration.seconds(constants.DEPLOYMENT_ALARM_PERIOD_SECONDS)
-        # Alarm names are generated by CloudFormation (unique per stack), so two deployments of
-        # this app in one account never fight over a name.
-        self.errors_alarm = self._alarm(
+
+        def rollback_alarm(
+            construct_id: str, description: str, metric_name: str, statistic: str, threshold: float
+        ) -> cloudwatch.Alarm:
+            # Alarm names are generated by CloudFormation (unique per stack), so two deployments
+            # of this app in one account never fight over a name.
+            return cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_description=description,
+                metric=cloudwatch.Metric(
+                    namespace=settings.invocation_metrics_namespace,
+                    metric_name=metric_name,
+                    dimensions_map=dimensions,
+                    statistic=statistic,
+                    period=Duration.seconds(settings.alarm_period_seconds),
+                ),
+                threshold=threshold,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=settings.alarm_evaluation_periods,
+                datapoints_to_alarm=settings.alarm_datapoints_to_alarm,
+                # No traffic is not an error: an idle endpoint must not roll back a good model.
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
+        self.errors_alarm = rollback_alarm(
             "Invocation5XXErrorsAlarm",
-            description=f"{variant} answers with 5XX errors; rolls an endpoint update back",
-            metric=cloudwatch.Metric(
-                namespace=constants.SAGEMAKER_INVOCATION_METRICS_NAMESPACE,
-                metric_name="Invocation5XXErrors",
-                dimensions_map=dimensions,
-                statistic=cloudwatch.Stats.SUM,
-                period=period,
-            ),
-            threshold=constants.ALARM_5XX_THRESHOLD,
+            f"{variant} answers with 5XX errors; rolls an endpoint update back",
+            "Invocation5XXErrors",
+            cloudwatch.Stats.SUM,
+            settings.errors_threshold,
         )
-        self.latency_alarm = self._alarm(
+        self.latency_alarm = rollback_alarm(
             "ModelLatencyP99Alarm",
-            description=f"{variant} p99 model latency too high; rolls an endpoint update back",
-            metric=cloudwatch.Metric(
-                namespace=constants.SAGEMAKER_INVOCATION_METRICS_NAMESPACE,
-                metric_name="ModelLatency",
-                dimensions_map=dimensions,
-                statistic=cloudwatch.Stats.p(99),
-                period=period,
-            ),
-            threshold=constants.ALARM_MODEL_LATENCY_P99_MICROSECONDS,
+            f"{variant} p99 model latency too high; rolls an endpoint update back",
+            "ModelLatency",
+            cloudwatch.Stats.p(99),
+            settings.latency_p99_threshold_microseconds,
         )
         self.rollback_alarms = [self.errors_alarm, self.latency_alarm]
         for alarm in self.rollback_alarms:
@@ -153,8 +183,8 @@ class EndpointDeployment(Construct):
         endpoint.deployment_config = sagemaker.CfnEndpoint.DeploymentConfigProperty(
             blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
                 traffic_routing_configuration=self.traffic_routing,
-                termination_wait_in_seconds=bake_seconds,
-                maximum_execution_timeout_in_seconds=max_execution_seconds,
+                termination_wait_in_seconds=settings.bake_seconds,
+                maximum_execution_timeout_in_seconds=settings.max_execution_seconds,
             ),
             auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
                 alarms=[
@@ -164,22 +194,6 @@ class EndpointDeployment(Construct):
             ),
         )
         endpoint.retain_all_variant_properties = True
-
-    def _alarm(
-        self, construct_id: str, *, description: str, metric: cloudwatch.IMetric, threshold: float
-    ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            construct_id,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=constants.DEPLOYMENT_ALARM_EVALUATION_PERIODS,
-            datapoints_to_alarm=constants.DEPLOYMENT_ALARM_DATAPOINTS_TO_ALARM,
-            # No traffic is not an error: an idle endpoint must not roll back a good model.
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
 
 
 def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:

@@ -16,7 +16,7 @@ storage with a hardware module (ADR-0048).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
@@ -25,10 +25,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from cdk_exercise_stacks.common import SAGEMAKER_PRINCIPAL, log_group_arn, put_metric_data_statement
+from cdk_exercise_stacks.common import (
+    SAGEMAKER_PRINCIPAL,
+    log_group_arn,
+    put_metric_data_statement,
+    role_with_managed_policy,
+)
 from cdk_exercise_stacks.compliance import acknowledge_in_packs, wildcard_resource_finding
 from cdk_exercise_stacks.serving.image import ECR_PULL_ACTIONS, ModelImage
-from config import constants
 from policies.exceptions import acknowledge
 
 ENDPOINT_LOG_ACTIONS = (
@@ -39,10 +43,11 @@ ENDPOINT_LOG_ACTIONS = (
 )
 
 
-def has_instance_storage(instance_type: str) -> bool:
-    """Whether ``instance_type`` (``ml.<family>.<size>``) has local NVMe instance storage."""
+def has_instance_storage(instance_type: str, storage_families: Collection[str]) -> bool:
+    """Whether ``instance_type`` (``ml.<family>.<size>``) is of one of ``storage_families``, the
+    families with local NVMe instance storage."""
     family = instance_type.rsplit(".", 1)[0]
-    return family in constants.SAGEMAKER_INSTANCE_STORAGE_FAMILIES
+    return family in storage_families
 
 
 class ServingEndpoint(Construct):
@@ -56,15 +61,22 @@ class ServingEndpoint(Construct):
         endpoint_name: str,
         variant_name: str,
         instance_type: str,
+        initial_instance_count: int,
+        instance_storage_families: Collection[str],
         image: ModelImage,
         model_data_url: str,
         model_bucket_name: str,
         model_key_prefix: str,
         environment: Mapping[str, str],
+        metrics_namespace: str,
         log_group: logs.ILogGroup,
         volume_key: kms.IKey,
     ) -> None:
         """
+        :param instance_storage_families: the instance families with local NVMe storage, where
+            SageMaker refuses a volume key.
+        :param environment: the serving container's environment.
+        :param metrics_namespace: where the container may put metrics (the endpoint namespace).
         :param log_group: the endpoint's log group (``/aws/sagemaker/Endpoints/<name>``); the
             role may write to it only, and the endpoint is created after it.
         :param volume_key: encrypts the storage volume, where ``instance_type`` allows one.
@@ -74,6 +86,7 @@ class ServingEndpoint(Construct):
             image=image,
             model_bucket_name=model_bucket_name,
             model_key_prefix=model_key_prefix,
+            metrics_namespace=metrics_namespace,
             log_group=log_group,
         )
 
@@ -94,7 +107,7 @@ class ServingEndpoint(Construct):
         # (the role itself is already a dependency through ExecutionRoleArn).
         self.model.node.add_dependency(self.execution_policy)
 
-        self.volume_encrypted = not has_instance_storage(instance_type)
+        self.volume_encrypted = not has_instance_storage(instance_type, instance_storage_families)
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
@@ -104,7 +117,7 @@ class ServingEndpoint(Construct):
                     variant_name=variant_name,
                     model_name=self.model.attr_model_name,
                     instance_type=instance_type,
-                    initial_instance_count=constants.SAGEMAKER_INITIAL_INSTANCE_COUNT,
+                    initial_instance_count=initial_instance_count,
                     initial_variant_weight=1.0,
                 )
             ],
@@ -127,15 +140,10 @@ class ServingEndpoint(Construct):
         image: ModelImage,
         model_bucket_name: str,
         model_key_prefix: str,
+        metrics_namespace: str,
         log_group: logs.ILogGroup,
     ) -> tuple[iam.Role, iam.ManagedPolicy]:
         stack = Stack.of(self)
-        role = iam.Role(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal(SAGEMAKER_PRINCIPAL),
-            description="Runs the sentiment model: reads models, pulls its image, writes its logs",
-        )
         model_objects_arn = stack.format_arn(
             service="s3",
             region="",
@@ -167,16 +175,20 @@ class ServingEndpoint(Construct):
                 actions=list(ENDPOINT_LOG_ACTIONS),
                 resources=[own_log_group_arn, f"{own_log_group_arn}:log-stream:*"],
             ),
-            put_metric_data_statement(
-                constants.SAGEMAKER_ENDPOINT_NAMESPACE, sid="PutEndpointMetrics"
-            ),
+            put_metric_data_statement(metrics_namespace, sid="PutEndpointMetrics"),
         ]
-        policy = iam.ManagedPolicy(
+        role, policy = role_with_managed_policy(
             self,
-            "ExecutionPolicy",
-            description="Sentiment endpoint: model archives, serving image, own logs and metrics",
+            service=SAGEMAKER_PRINCIPAL,
+            role_description=(
+                "Runs the sentiment model: reads models, pulls its image, writes its logs"
+            ),
+            policy_description=(
+                "Sentiment endpoint: model archives, serving image, own logs and metrics"
+            ),
             statements=statements,
-            roles=[role],
+            role_id="ExecutionRole",
+            policy_id="ExecutionPolicy",
         )
         self._wildcard_findings = [
             "Resource::*",

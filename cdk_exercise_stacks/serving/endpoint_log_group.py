@@ -2,8 +2,8 @@
 
 SageMaker writes an endpoint's logs to ``/aws/sagemaker/Endpoints/<endpoint name>`` and creates
 that group itself, without retention or a customer-managed key, when it does not exist. Created
-here first, it keeps logs ``SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS`` days, encrypted with the
-endpoint key, and is retained with the stack like the pipeline's other log groups (ADR-0038).
+here first, it keeps logs the days the stack says, encrypted with the endpoint key, and is
+retained with the stack like the pipeline's other log groups (ADR-0038).
 """
 
 from __future__ import annotations
@@ -17,15 +17,11 @@ from cdk_exercise_stacks.operations.keys import (
     LOGS_KEY_ACTIONS,
     logs_service_principal,
 )
-from config import constants
-
-
-def endpoint_log_group_name(endpoint_name: str) -> str:
-    return f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{endpoint_name}"
 
 
 class EndpointLogGroup(Construct):
-    """``log_group`` of endpoint ``endpoint_name``, encrypted with ``encryption_key``, whose
+    """``log_group`` of endpoint ``endpoint_name``, named ``<name_prefix><endpoint_name>`` (the
+    group SageMaker writes to), kept ``retention_days``, encrypted with ``encryption_key``, whose
     policy lets CloudWatch Logs use the key for this one log group."""
 
     def __init__(
@@ -34,10 +30,12 @@ class EndpointLogGroup(Construct):
         construct_id: str,
         *,
         endpoint_name: str,
+        name_prefix: str,
+        retention_days: int,
         encryption_key: kms.Key,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group_name = endpoint_log_group_name(endpoint_name)
+        self.log_group_name = f"{name_prefix}{endpoint_name}"
         # From the name, not the log group: the group references the key, so the key policy
         # cannot reference the group.
         self.log_group_arn_by_name = log_group_arn(self, self.log_group_name)
@@ -56,6 +54,6 @@ class EndpointLogGroup(Construct):
             self,
             "LogGroup",
             name=self.log_group_name,
-            days=constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS,
+            days=retention_days,
             key=encryption_key,
         )

@@ -7,6 +7,7 @@ by region (ADR-0033), so the template stays region-agnostic and synthesis needs 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import (
@@ -21,8 +22,6 @@ from aws_cdk import (
     region_info,
 )
 from constructs import Construct
-
-from config import constants
 
 _SEGMENT = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
 # Any ECR repository in a full URI; a bare name for the DLC registry, whose repositories have
@@ -82,24 +81,45 @@ def is_gpu_build(reference: ImageReference) -> bool:
     return "-gpu-" in reference.reference
 
 
-def dlc_registry_accounts() -> dict[str, str]:
-    """Registry account of every known region in the DLC partitions (config overrides)."""
+@dataclass(frozen=True)
+class DlcRegistry:
+    """Where the AWS Deep Learning Containers registry is; the stack fills it from config.
+
+    :param default_account: the registry account of every region not in ``accounts``.
+    :param accounts: region -> registry account, where it is not the default.
+    :param partitions: the partitions whose every region CDK knows gets an entry.
+    """
+
+    default_account: str
+    accounts: Mapping[str, str]
+    partitions: Collection[str]
+
+
+def dlc_registry_accounts(registry: DlcRegistry) -> dict[str, str]:
+    """Registry account of every known region in the registry's partitions."""
     regions = {
         region.name
         for region in region_info.RegionInfo.regions
-        if region.partition in constants.DLC_REGISTRY_PARTITIONS
-    } | set(constants.DLC_REGISTRY_ACCOUNTS)
+        if region.partition in registry.partitions
+    } | set(registry.accounts)
     return {
-        region: constants.DLC_REGISTRY_ACCOUNTS.get(region, constants.DLC_DEFAULT_REGISTRY_ACCOUNT)
+        region: registry.accounts.get(region, registry.default_account)
         for region in sorted(regions)
     }
 
 
 class ModelImage(Construct):
-    """Resolves ``mode_image`` to ``image_uri`` and the ECR ``repository_arn`` to pull from."""
+    """Resolves ``mode_image`` to ``image_uri`` and the ECR ``repository_arn`` to pull from; a
+    ``repository:tag`` is looked up in ``dlc_registry`` for the deploy region."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, mode_image: str, instance_type: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        mode_image: str,
+        instance_type: str,
+        dlc_registry: DlcRegistry,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -111,7 +131,8 @@ class ModelImage(Construct):
                 self,
                 "DlcRegistryAccount",
                 mapping={
-                    region: {"account": acct} for region, acct in dlc_registry_accounts().items()
+                    region: {"account": acct}
+                    for region, acct in dlc_registry_accounts(dlc_registry).items()
                 },
             )
             account = mapping.find_in_map(Aws.REGION, "account")

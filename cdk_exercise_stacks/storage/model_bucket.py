@@ -16,7 +16,6 @@ from constructs import Construct
 
 from cdk_exercise_stacks.common import s3_bucket_arn
 from cdk_exercise_stacks.compliance import acknowledge_in_packs
-from config import constants
 from policies.exceptions import checkov_skip
 
 _MINIMUM_TLS_VERSION = 1.2
@@ -39,8 +38,24 @@ class ModelBucket(Construct):
     """``bucket`` holds model artifacts; ``access_log_bucket`` holds its access logs."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, bucket_name: str, access_log_bucket_name: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str,
+        access_log_bucket_name: str,
+        access_logs_prefix: str,
+        access_log_retention_days: int,
+        replaced_model_retention_days: int,
+        incomplete_upload_abort_days: int,
     ) -> None:
+        """
+        :param access_logs_prefix: where in the log bucket the model bucket's logs go.
+        :param access_log_retention_days: how long access logs are kept.
+        :param replaced_model_retention_days: how long a replaced (noncurrent) model version is
+            kept.
+        :param incomplete_upload_abort_days: when an unfinished multipart upload is aborted.
+        """
         super().__init__(scope, construct_id)
 
         self.access_log_bucket = s3.Bucket(
@@ -50,10 +65,8 @@ class ModelBucket(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
-                    expiration=Duration.days(constants.ACCESS_LOG_RETENTION_DAYS),
-                    noncurrent_version_expiration=Duration.days(
-                        constants.ACCESS_LOG_RETENTION_DAYS
-                    ),
+                    expiration=Duration.days(access_log_retention_days),
+                    noncurrent_version_expiration=Duration.days(access_log_retention_days),
                 )
             ],
             **_private_tls_only_bucket_props(),
@@ -66,11 +79,9 @@ class ModelBucket(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireReplacedModels",
-                    noncurrent_version_expiration=Duration.days(
-                        constants.NONCURRENT_MODEL_VERSION_RETENTION_DAYS
-                    ),
+                    noncurrent_version_expiration=Duration.days(replaced_model_retention_days),
                     abort_incomplete_multipart_upload_after=Duration.days(
-                        constants.INCOMPLETE_UPLOAD_ABORT_DAYS
+                        incomplete_upload_abort_days
                     ),
                 )
             ],
@@ -80,10 +91,10 @@ class ModelBucket(Construct):
         # bucket's policy to the model bucket, and checkov's graph check CKV2_MLOPS_1 would take
         # it for the model bucket's own (TLS) policy.
         self.bucket_arn_by_name = s3_bucket_arn(self, bucket_name)
-        self._deliver_access_logs()
+        self._deliver_access_logs(access_logs_prefix)
         self._acknowledge_findings()
 
-    def _deliver_access_logs(self) -> None:
+    def _deliver_access_logs(self, prefix: str) -> None:
         """Server access logs of the model bucket, written by the S3 logging service principal.
 
         Spelled out rather than through ``server_access_logs_bucket``, whose mechanism (ACL or
@@ -93,16 +104,14 @@ class ModelBucket(Construct):
         cfn_bucket: s3.CfnBucket = self.bucket.node.default_child
         cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
             destination_bucket_name=self.access_log_bucket.bucket_name,
-            log_file_prefix=constants.ACCESS_LOGS_PREFIX,
+            log_file_prefix=prefix,
         )
         self.access_log_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="S3ServerAccessLogsFromModelBucket",
                 principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
                 actions=["s3:PutObject"],
-                resources=[
-                    self.access_log_bucket.arn_for_objects(f"{constants.ACCESS_LOGS_PREFIX}*")
-                ],
+                resources=[self.access_log_bucket.arn_for_objects(f"{prefix}*")],
                 conditions={
                     "ArnLike": {"aws:SourceArn": self.bucket_arn_by_name},
                     "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},

@@ -11,12 +11,19 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from cdk_exercise_stacks.rollout.model_rollout import ModelRollout
+from cdk_exercise_stacks.sagemaker_endpoints import (
+    BLUE_GREEN_SETTINGS,
+    ROLLOUT_ASSET_PATH,
+    ROLLOUT_SETTINGS,
+)
 from cdk_exercise_stacks.serving.deployment import EndpointDeployment
 
 PARAMETER = "/sentiment_model/latest_object_key"
@@ -34,7 +41,9 @@ class EndpointParts:
     volume_key: kms.Key | None
 
     def add_rollout(self, **arguments: Any) -> ModelRollout:
-        """The ModelRollout construct wired the way the SageMaker stack wires it."""
+        """The ModelRollout construct wired the way the SageMaker stack wires it, with the
+        stack's settings and asset unless ``arguments`` give others."""
+        arguments = {"settings": ROLLOUT_SETTINGS, "asset_path": ROLLOUT_ASSET_PATH, **arguments}
         return ModelRollout(
             self.stack,
             "Rollout",
@@ -98,9 +107,16 @@ def endpoint_stack(
         endpoint_name=ENDPOINT_NAME,
         variant_name=VARIANT,
         initial_instance_count=instances,
+        settings=BLUE_GREEN_SETTINGS,
         alarm_actions=alarm_actions,
     )
     return EndpointParts(stack, role, config, endpoint, deployment, key)
+
+
+def operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:
+    """The alarm actions the constructs require: an operations topic in a stack of its own."""
+    topic = sns.Topic(cdk.Stack(app, name), "Operations", enforce_ssl=True)
+    return [cloudwatch_actions.SnsAction(topic)]
 
 
 def only(template: Template, resource_type: str, props: dict | None = None) -> dict:

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_sns as sns
 from aws_cdk import cx_api
 
 from policies.exceptions import collect_exceptions, invalid_exceptions
 from policies.nag import compliance_packs
-from tests.unit.stacks.endpoint_stacks import endpoint_stack
+from tests.unit.stacks.endpoint_stacks import endpoint_stack, operations_actions
 
 ROLLOUT_ADRS = {"0051", "0052", "0053", "0054", "0055"}
 OURS = ("/Rollout/", "/Deployment/")
@@ -27,8 +25,7 @@ ALARM_ACTION_RULES = {
 
 
 def _stack(app: cdk.App, name: str, *, volume_key: bool = False) -> cdk.Stack:
-    topic = sns.Topic(cdk.Stack(app, f"{name}-topic"), "Operations", enforce_ssl=True)
-    actions = [cloudwatch_actions.SnsAction(topic)]
+    actions = operations_actions(app, f"{name}-topic")
     parts = endpoint_stack(app, name, volume_key=volume_key, alarm_actions=actions)
     parts.add_rollout(alarm_actions=actions)
     return parts.stack

@@ -6,21 +6,20 @@ in test_rollout_service_role.py."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import aws_cdk as cdk
 import pytest
 import rollout_handler
 import rollout_settings
 import rollout_telemetry
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from rollout_decision import RolloutRequest, StackOutcome, parse_record
 from rollout_testkit import sqs_record
 
 from cdk_exercise_stacks.rollout import model_rollout
 from cdk_exercise_stacks.rollout.model_rollout import ModelRollout
+from cdk_exercise_stacks.sagemaker_endpoints import ROLLOUT_ASSET_PATH, ROLLOUT_SETTINGS
 from config import constants
 from tests.unit.stacks.endpoint_stacks import (
     PARAMETER,
@@ -29,19 +28,14 @@ from tests.unit.stacks.endpoint_stacks import (
     endpoint_stack,
     managed_policy_statements,
     only,
+    operations_actions,
 )
-
-
-def _operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:
-    """The alarm actions the constructs require: an operations topic in a stack of its own."""
-    topic = sns.Topic(cdk.Stack(app, name), "Operations", enforce_ssl=True)
-    return [cloudwatch_actions.SnsAction(topic)]
 
 
 @pytest.fixture(scope="module")
 def built():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    actions = _operations_actions(app, "operations-stack")
+    actions = operations_actions(app, "operations-stack")
     parts = endpoint_stack(app, "sagemaker-endpoint-stack", alarm_actions=actions)
     rollout = parts.add_rollout(function_name="model-rollout", alarm_actions=actions)
     return {"parts": parts, "rollout": rollout, "template": Template.from_stack(parts.stack)}
@@ -294,7 +288,7 @@ def test_alarm_dimension_is_the_one_the_function_writes():
 def test_invalid_parameter_name_is_refused(parameter_name, problem):
     """The same rules as the registration side (config.naming.validate_parameter_name)."""
     app = cdk.App(builtin_cloud_formation_validation=False)
-    actions = _operations_actions(app, "operations")
+    actions = operations_actions(app, "operations")
     parts = endpoint_stack(app, "s", alarm_actions=actions)
     with pytest.raises(
         ValueError, match=rf"^parameter_name: .*{re.escape(parameter_name)}.*{problem}"
@@ -306,15 +300,52 @@ def test_invalid_parameter_name_is_refused(parameter_name, problem):
             endpoint_name="sagemaker-endpoint",
             model_execution_role=parts.execution_role,
             rollback_alarms=parts.deployment.rollback_alarms,
+            settings=ROLLOUT_SETTINGS,
             alarm_actions=actions,
+            asset_path=ROLLOUT_ASSET_PATH,
         )
 
 
 def test_a_rollout_without_alarm_actions_is_refused():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    parts = endpoint_stack(app, "s", alarm_actions=_operations_actions(app, "operations"))
+    parts = endpoint_stack(app, "s", alarm_actions=operations_actions(app, "operations"))
     with pytest.raises(ValueError, match=r"^alarm_actions must name at least one action"):
         parts.add_rollout(alarm_actions=[])
+
+
+def test_the_rollout_is_built_from_the_settings_it_is_given():
+    """Nothing is read from config inside the construct: other settings, another template."""
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    actions = operations_actions(app, "operations")
+    parts = endpoint_stack(app, "s", alarm_actions=actions)
+    settings = replace(
+        ROLLOUT_SETTINGS,
+        function=replace(ROLLOUT_SETTINGS.function, timeout_seconds=30, memory_mb=512),
+        batch_size=1,
+        max_receive_count=7,
+        metrics_namespace="OtherRollout",
+        bootstrap_version_parameter_name=None,
+        environment_names=replace(ROLLOUT_SETTINGS.environment_names, stack_name="OTHER_STACK"),
+    )
+    rollout = parts.add_rollout(settings=settings, alarm_actions=actions)
+    template = Template.from_stack(parts.stack)
+    function = only(template, "AWS::Lambda::Function")["Properties"]
+    assert (function["Timeout"], function["MemorySize"]) == (30, 512)
+    assert function["Environment"]["Variables"]["OTHER_STACK"] == "s"
+    assert only(template, "AWS::Lambda::EventSourceMapping")["Properties"]["BatchSize"] == 1
+    queue = only(template, "AWS::SQS::Queue", {"RedrivePolicy": Match.any_value()})
+    assert queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 7
+    statements = by_sid(
+        managed_policy_statements(template.to_json(), parts.logical_id(rollout.role))
+    )
+    # No bootstrap version parameter: the model parameter is the only one the role reads.
+    assert ":parameter/sentiment_model/latest_object_key" in str(
+        statements["ResolveStackParameters"]["Resource"]
+    )
+    assert "cdk-bootstrap" not in str(statements["ResolveStackParameters"]["Resource"])
+    assert statements["PutRolloutMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "OtherRollout"}
+    }
 
 
 # -------------------------------------------------- the rules and the handler agree on events --

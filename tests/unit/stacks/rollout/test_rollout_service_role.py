@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
@@ -20,6 +17,7 @@ from tests.unit.stacks.endpoint_stacks import (
     by_sid,
     endpoint_stack,
     managed_policy_statements,
+    operations_actions,
 )
 
 SAGEMAKER_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
@@ -34,16 +32,10 @@ ROLLOUT_HANDLERS = {
 BEYOND_HANDLERS = {"cloudwatch:DescribeAlarms", "kms:CreateGrant"}
 
 
-def _operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:
-    """The alarm actions the constructs require: an operations topic in a stack of its own."""
-    topic = sns.Topic(cdk.Stack(app, name), "Operations", enforce_ssl=True)
-    return [cloudwatch_actions.SnsAction(topic)]
-
-
 @pytest.fixture(scope="module")
 def built():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    actions = _operations_actions(app, "operations-stack")
+    actions = operations_actions(app, "operations-stack")
     plain = endpoint_stack(app, "plain-stack", alarm_actions=actions)
     keyed = endpoint_stack(app, "keyed-stack", volume_key=True, alarm_actions=actions)
     return {
@@ -222,7 +214,7 @@ def test_no_wildcard_action_no_star_resource_no_endpoint_creation(built, name):
 
 def test_mixed_case_endpoint_name_is_named_in_lower_case_as_sagemaker_arns_are():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    parts = endpoint_stack(app, "s", alarm_actions=_operations_actions(app, "operations"))
+    parts = endpoint_stack(app, "s", alarm_actions=operations_actions(app, "operations"))
     role = RolloutServiceRole(
         parts.stack,
         "ServiceRole",

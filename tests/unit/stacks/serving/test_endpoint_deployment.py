@@ -3,18 +3,18 @@ deployment configuration the SageMaker API accepts (ADR-0053, ADR-0054)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import aws_cdk as cdk
 import botocore.session
 import pytest
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from botocore.validate import ParamValidator
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cdk_exercise_stacks.sagemaker_endpoints import BLUE_GREEN_SETTINGS
 from cdk_exercise_stacks.serving.deployment import EndpointDeployment, traffic_routing
 from config import constants
 from tests.unit.stacks.endpoint_stacks import (
@@ -22,20 +22,17 @@ from tests.unit.stacks.endpoint_stacks import (
     VARIANT,
     endpoint_stack,
     only,
+    operations_actions,
     without_intrinsics,
 )
 
-
-def _operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:
-    """The alarm actions the constructs require: an operations topic in a stack of its own."""
-    topic = sns.Topic(cdk.Stack(app, name), "Operations", enforce_ssl=True)
-    return [cloudwatch_actions.SnsAction(topic)]
+INSTANCE_COUNTS = ("initial_instance_count", "min_instance_count")
 
 
 @pytest.fixture(scope="module")
 def app_templates():
     app = cdk.App(builtin_cloud_formation_validation=False)
-    actions = _operations_actions(app, "operations-stack")
+    actions = operations_actions(app, "operations-stack")
     single = endpoint_stack(app, "single-instance-stack", instances=1, alarm_actions=actions)
     fleet = endpoint_stack(app, "fleet-stack", instances=2, alarm_actions=actions)
     return {"single": Template.from_stack(single.stack), "fleet": Template.from_stack(fleet.stack)}
@@ -169,7 +166,7 @@ def test_rollback_alarms_watch_errors_and_p99_latency_of_the_variant(template):
 
 @given(st.integers(min_value=1, max_value=100), st.integers(min_value=0, max_value=100))
 def test_canary_never_exceeds_half_of_the_smallest_fleet(smallest, growth):
-    routing = traffic_routing(smallest)
+    routing = traffic_routing(smallest, BLUE_GREEN_SETTINGS)
     fleet_when_update_starts = smallest + growth  # autoscaling only ever adds to the minimum
     if routing.type == "CANARY":
         assert routing.canary_size.type == "INSTANCE_COUNT"
@@ -179,7 +176,9 @@ def test_canary_never_exceeds_half_of_the_smallest_fleet(smallest, growth):
         assert smallest < constants.DEPLOYMENT_CANARY_MIN_INSTANCES
 
 
-def test_autoscaling_minimum_below_the_initial_count_decides():
+def _deployment_stack(**arguments) -> cdk.Stack:
+    """A stack holding a bare endpoint and its EndpointDeployment: one instance, the stack's
+    settings and an operations topic, unless ``arguments`` say otherwise."""
     stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False), "s")
     endpoint = sagemaker.CfnEndpoint(stack, "Endpoint", endpoint_config_name="c")
     EndpointDeployment(
@@ -188,10 +187,18 @@ def test_autoscaling_minimum_below_the_initial_count_decides():
         endpoint=endpoint,
         endpoint_name=ENDPOINT_NAME,
         variant_name=VARIANT,
-        initial_instance_count=2,
-        min_instance_count=1,
-        alarm_actions=_operations_actions(stack.node.root, "operations"),
+        **{
+            "initial_instance_count": 1,
+            "settings": BLUE_GREEN_SETTINGS,
+            "alarm_actions": operations_actions(stack.node.root, "operations"),
+            **arguments,
+        },
     )
+    return stack
+
+
+def test_autoscaling_minimum_below_the_initial_count_decides():
+    stack = _deployment_stack(initial_instance_count=2, min_instance_count=1)
     routing = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint")["Endpoint"][
         "Properties"
     ]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
@@ -231,30 +238,40 @@ def test_autoscaling_minimum_below_the_initial_count_decides():
     ],
 )
 def test_out_of_range_deployment_settings_are_refused_by_name(arguments, message):
-    stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False), "s")
-    endpoint = sagemaker.CfnEndpoint(stack, "Endpoint", endpoint_config_name="c")
-    settings = {
-        "endpoint": endpoint,
-        "endpoint_name": ENDPOINT_NAME,
-        "variant_name": VARIANT,
-        "initial_instance_count": 1,
-        "alarm_actions": _operations_actions(stack.node.root, "operations"),
-        **arguments,
-    }
+    # The instance counts are the construct's arguments; the rest are fields of its settings.
+    counts = {name: value for name, value in arguments.items() if name in INSTANCE_COUNTS}
+    timings = {name: value for name, value in arguments.items() if name not in INSTANCE_COUNTS}
     with pytest.raises(ValueError, match=message):
-        EndpointDeployment(stack, "Deployment", **settings)
+        _deployment_stack(**counts, settings=replace(BLUE_GREEN_SETTINGS, **timings))
 
 
 def test_a_deployment_without_alarm_actions_is_refused():
-    stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False), "s")
-    endpoint = sagemaker.CfnEndpoint(stack, "Endpoint", endpoint_config_name="c")
     with pytest.raises(ValueError, match=r"^alarm_actions must name at least one action"):
-        EndpointDeployment(
-            stack,
-            "Deployment",
-            endpoint=endpoint,
-            endpoint_name=ENDPOINT_NAME,
-            variant_name=VARIANT,
-            initial_instance_count=1,
-            alarm_actions=[],
-        )
+        _deployment_stack(alarm_actions=[])
+
+
+def test_the_deployment_is_built_from_the_settings_it_is_given():
+    """Nothing is read from config inside the construct: other settings, another template."""
+    settings = replace(
+        BLUE_GREEN_SETTINGS,
+        bake_seconds=120,
+        canary_min_instances=3,
+        canary_wait_seconds=90,
+        errors_threshold=5,
+        alarm_period_seconds=300,
+        invocation_metrics_namespace="Other/SageMaker",
+    )
+    template = Template.from_stack(_deployment_stack(initial_instance_count=3, settings=settings))
+    policy = template.find_resources("AWS::SageMaker::Endpoint")["Endpoint"]["Properties"][
+        "DeploymentConfig"
+    ]["BlueGreenUpdatePolicy"]
+    assert policy["TerminationWaitInSeconds"] == 120
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "INSTANCE_COUNT", "Value": settings.canary_size_instances},
+        "WaitIntervalInSeconds": 90,
+    }
+    errors = only(template, "AWS::CloudWatch::Alarm", {"MetricName": "Invocation5XXErrors"})
+    assert errors["Properties"]["Threshold"] == 5
+    assert errors["Properties"]["Period"] == 300
+    assert errors["Properties"]["Namespace"] == "Other/SageMaker"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from cdk_exercise_stacks.sagemaker_endpoints import SentimentEndpointStack
+from cdk_exercise_stacks.sagemaker_endpoints import CPU_SCALING_SETTINGS, SentimentEndpointStack
 from cdk_exercise_stacks.serving.autoscaling import vcpus_of
 from cdk_exercise_stacks.serving.image import ImageReference, parse_image_reference
 from cdk_exercise_stacks.serving.tagging import tags_from_argument
@@ -176,12 +176,15 @@ def test_invalid_tags_fail_the_stack():
 
 
 def test_vcpus_come_from_config():
-    assert vcpus_of("ml.g4dn.xlarge") == 4
+    assert CPU_SCALING_SETTINGS.instance_vcpus is constants.SAGEMAKER_INSTANCE_VCPUS
+    assert vcpus_of("ml.g4dn.xlarge", CPU_SCALING_SETTINGS.instance_vcpus) == 4
+    # The table is the stack's to give: another one decides for another instance type.
+    assert vcpus_of("ml.x9.large", {"ml.x9.large": 3}) == 3
 
 
 def test_unknown_instance_type_is_rejected_naming_the_table():
     with pytest.raises(ValueError, match="SAGEMAKER_INSTANCE_VCPUS"):
-        vcpus_of("ml.unknown.huge")
+        vcpus_of("ml.unknown.huge", CPU_SCALING_SETTINGS.instance_vcpus)
     with pytest.raises(ValueError, match=r"model_instance 'ml\.unknown\.huge'"):
         _stack(model_instance="ml.unknown.huge")
 

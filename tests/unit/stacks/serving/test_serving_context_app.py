@@ -44,7 +44,7 @@ def cpu_template(cpu_assembly):
 
 
 def test_cpu_instance_without_nvme_storage_synthesizes_with_zero_findings(cpu_assembly):
-    assert not has_instance_storage(CPU_INSTANCE)
+    assert not has_instance_storage(CPU_INSTANCE, constants.SAGEMAKER_INSTANCE_STORAGE_FAMILIES)
     assert [str(finding) for finding in nag_findings(cpu_assembly)] == []
 
 
