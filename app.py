@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from cdk_exercise_stacks.lambda_functions import LambdaStack
 from cdk_exercise_stacks.s3 import S3Stack
 from cdk_exercise_stacks.sagemaker_endpoints import SentimentEndpointStack
-from cdk_exercise_stacks.serving_context import (
+from cdk_exercise_stacks.serving.context import (
     instance_type_from_context,
     model_image_from_context,
 )
@@ -23,9 +23,18 @@ def build_app(app: cdk.App) -> cdk.App:
     The brief's instance type and image, unless the CDK context overrides them
     (``-c instance_type=... -c model_image=...``, ADR-0069).
     """
-    model_instance = instance_type_from_context(app, default=constants.SAGEMAKER_INSTANCE_TYPE)
+    model_instance = instance_type_from_context(
+        app,
+        key=constants.INSTANCE_TYPE_CONTEXT_KEY,
+        default=constants.SAGEMAKER_INSTANCE_TYPE,
+        known_types=constants.SAGEMAKER_INSTANCE_VCPUS,
+    )
     mode_image = model_image_from_context(
-        app, default=constants.SAGEMAKER_MODEL_IMAGE, instance_type=model_instance
+        app,
+        key=constants.MODEL_IMAGE_CONTEXT_KEY,
+        default=constants.SAGEMAKER_MODEL_IMAGE,
+        instance_type=model_instance,
+        cpu_image=constants.SAGEMAKER_CPU_MODEL_IMAGE,
     )
     lambda_stack = LambdaStack(app, constants.LAMBDA_STACK_NAME)
     S3Stack(app, constants.S3_STACK_NAME, lambda_stack=lambda_stack)

@@ -7,29 +7,53 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.deploy_role_parameter_read import DeployRoleParameterRead
-from cdk_exercise_stacks.constructs.operations_alerts import OperationsAlerts
-from cdk_exercise_stacks.constructs.registration_alarms import RegistrationAlarms
-from cdk_exercise_stacks.constructs.registration_function import RegistrationFunction
-from cdk_exercise_stacks.deployment_naming import naming_for
+from cdk_exercise_stacks.common import FunctionSettings
+from cdk_exercise_stacks.operations.alerts import OperationsAlerts
+from cdk_exercise_stacks.pipeline_stack import PipelineStack
+from cdk_exercise_stacks.registration.alarms import RegistrationAlarms, RegistrationAlarmSettings
+from cdk_exercise_stacks.registration.deploy_role_parameter_read import DeployRoleParameterRead
+from cdk_exercise_stacks.registration.function import RegistrationFunction, RegistrationSettings
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ASSET_PATH = REPO_ROOT / constants.LAMBDA_ASSET_DIR
 
+# The registration's settings from config/constants.py, the one place constructs get them from.
+REGISTRATION_SETTINGS = RegistrationSettings(
+    function=FunctionSettings(
+        runtime=constants.LAMBDA_RUNTIME,
+        handler=constants.LAMBDA_HANDLER,
+        timeout_seconds=constants.LAMBDA_TIMEOUT_SECONDS,
+        memory_mb=constants.LAMBDA_MEMORY_MB,
+        reserved_concurrency=constants.LAMBDA_RESERVED_CONCURRENCY,
+        log_retention_days=constants.LAMBDA_LOG_RETENTION_DAYS,
+    ),
+    async_retry_attempts=constants.LAMBDA_ASYNC_RETRY_ATTEMPTS,
+    max_event_age_seconds=constants.LAMBDA_MAX_EVENT_AGE_SECONDS,
+    failure_queue_retention_days=constants.REGISTRATION_FAILURE_QUEUE_RETENTION_DAYS,
+    failure_alarm_period_seconds=constants.REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS,
+    failure_alarm_threshold=constants.REGISTRATION_FAILURE_ALARM_THRESHOLD,
+)
+REGISTRATION_ALARM_SETTINGS = RegistrationAlarmSettings(
+    registered_model_deleted_metric=constants.REGISTERED_MODEL_DELETED_METRIC,
+    registered_model_overwritten_metric=constants.REGISTERED_MODEL_OVERWRITTEN_METRIC,
+    event_rejected_metric=constants.EVENT_REJECTED_METRIC,
+    period_seconds=constants.REGISTRATION_METRIC_ALARM_PERIOD_SECONDS,
+    threshold=constants.REGISTRATION_METRIC_ALARM_THRESHOLD,
+)
 
-class LambdaStack(Stack):
+
+class LambdaStack(PipelineStack):
     """Deploys first: the S3 stack's notification invokes ``lambda_function``, and the
     SageMaker stack's alarms publish to ``alerts_topic``."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        naming = naming_for(scope)
-        kwargs.setdefault("stack_name", naming.stack_name(construct_id))
         kwargs.setdefault("description", "Model registration: S3 upload -> SSM parameter")
         super().__init__(scope, construct_id, **kwargs)
+        naming = self.naming
 
         # The first stack to deploy owns the topic; the others derive its ARN (ADR-0049).
         self.alerts_topic_name = naming.resource_name(constants.OPERATIONS_TOPIC_NAME)
@@ -38,6 +62,7 @@ class LambdaStack(Stack):
             "OperationsAlerts",
             topic_name=self.alerts_topic_name,
             key_name=naming.operations_key_name,
+            key_pending_window_days=constants.OPERATIONS_KEY_PENDING_WINDOW_DAYS,
         )
         self.alerts_topic = alerts.topic
         self.operations_key = alerts.key
@@ -47,6 +72,7 @@ class LambdaStack(Stack):
             "ModelRegistration",
             naming=naming,
             asset_path=LAMBDA_ASSET_PATH,
+            settings=REGISTRATION_SETTINGS,
             log_encryption_key=alerts.key,
             alarm_actions=alerts.alarm_actions,
         )
@@ -74,5 +100,6 @@ class LambdaStack(Stack):
             self,
             "RegistrationAlarms",
             namespace=naming.registration_metrics_namespace,
+            settings=REGISTRATION_ALARM_SETTINGS,
             alarm_actions=alerts.alarm_actions,
         ).alarms

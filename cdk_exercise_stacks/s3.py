@@ -4,48 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Stack
+from aws_cdk import Aws
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.model_bucket import ModelBucket
-from cdk_exercise_stacks.constructs.model_upload_notification import ModelUploadNotification
-from cdk_exercise_stacks.deployment_naming import naming_for
+from cdk_exercise_stacks.common import lambda_function_arn
 from cdk_exercise_stacks.lambda_functions import LambdaStack
+from cdk_exercise_stacks.pipeline_stack import PipelineStack
+from cdk_exercise_stacks.registration.artifact_notification import ModelArtifactNotification
+from cdk_exercise_stacks.storage.model_bucket import ModelBucket
 from config import constants
 
 
-class S3Stack(Stack):
+class S3Stack(PipelineStack):
     """Deploys after ``lambda_stack``, whose function the upload notification invokes."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, lambda_stack: LambdaStack, **kwargs: Any
     ) -> None:
-        naming = naming_for(scope)
-        kwargs.setdefault("stack_name", naming.stack_name(construct_id))
         kwargs.setdefault("description", "Model bucket: versioned, private, TLS-only, retained")
         super().__init__(scope, construct_id, **kwargs)
 
-        self.bucket_name = naming.model_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
-        self.access_log_bucket_name = naming.access_log_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
+        self.bucket_name = self.naming.model_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
+        self.access_log_bucket_name = self.naming.access_log_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
         model_bucket = ModelBucket(
             self,
             "ModelBucket",
             bucket_name=self.bucket_name,
             access_log_bucket_name=self.access_log_bucket_name,
+            access_logs_prefix=constants.ACCESS_LOGS_PREFIX,
+            access_log_retention_days=constants.ACCESS_LOG_RETENTION_DAYS,
+            replaced_model_retention_days=constants.NONCURRENT_MODEL_VERSION_RETENTION_DAYS,
+            incomplete_upload_abort_days=constants.INCOMPLETE_UPLOAD_ABORT_DAYS,
         )
         self.bucket = model_bucket.bucket
         self.access_log_bucket = model_bucket.access_log_bucket
 
         # The function's ARN from its derived name, not an export of the Lambda stack (ADR-0036);
         # the explicit dependency keeps the deploy order.
-        function_arn = self.format_arn(
-            service="lambda",
-            resource="function",
-            resource_name=lambda_stack.lambda_function_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        function_arn = lambda_function_arn(self, lambda_stack.lambda_function_name)
         self.add_stack_dependency(lambda_stack, "the upload notification invokes its function")
-        self.notification = ModelUploadNotification(
+        # The construct ID is the one it had as ModelUploadNotification: a new ID would give
+        # the deployed permission a new logical ID, and CloudFormation would replace it.
+        self.notification = ModelArtifactNotification(
             self,
             "ModelUploadNotification",
             bucket=self.bucket,

@@ -3,26 +3,95 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, Stack, Tags
+from aws_cdk import Aws, Tags
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cdk_exercise_stacks.constructs.cpu_autoscaling import CpuAutoscaling
-from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment
-from cdk_exercise_stacks.constructs.endpoint_log_group import EndpointLogGroup
-from cdk_exercise_stacks.constructs.model_image import ModelImage
-from cdk_exercise_stacks.constructs.model_rollout import ModelRollout
-from cdk_exercise_stacks.constructs.operations_alerts import operations_alarm_actions
-from cdk_exercise_stacks.constructs.pipeline_key import KEY_RESOURCE_TYPE, pipeline_key
-from cdk_exercise_stacks.constructs.serving_endpoint import ServingEndpoint
-from cdk_exercise_stacks.deployment_naming import naming_for
-from cdk_exercise_stacks.tagging import tags_from_argument
+from cdk_exercise_stacks.common import FunctionSettings
+from cdk_exercise_stacks.operations.alerts import operations_alarm_actions
+from cdk_exercise_stacks.operations.keys import KEY_RESOURCE_TYPE, pipeline_key
+from cdk_exercise_stacks.pipeline_stack import PipelineStack
+from cdk_exercise_stacks.rollout.model_rollout import (
+    ModelRollout,
+    RolloutEnvironmentNames,
+    RolloutSettings,
+)
+from cdk_exercise_stacks.serving.autoscaling import CpuAutoscaling, CpuScalingSettings
+from cdk_exercise_stacks.serving.deployment import BlueGreenSettings, EndpointDeployment
+from cdk_exercise_stacks.serving.endpoint import ServingEndpoint
+from cdk_exercise_stacks.serving.endpoint_log_group import EndpointLogGroup
+from cdk_exercise_stacks.serving.image import DlcRegistry, ModelImage
+from cdk_exercise_stacks.serving.tagging import tags_from_argument
 from config import constants
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ROLLOUT_ASSET_PATH = REPO_ROOT / constants.ROLLOUT_ASSET_DIR
 
-class SentimentEndpointStack(Stack):
+# The serving and rollout settings from config/constants.py, the one place constructs get them
+# from.
+DLC_REGISTRY = DlcRegistry(
+    default_account=constants.DLC_DEFAULT_REGISTRY_ACCOUNT,
+    accounts=constants.DLC_REGISTRY_ACCOUNTS,
+    partitions=constants.DLC_REGISTRY_PARTITIONS,
+)
+CPU_SCALING_SETTINGS = CpuScalingSettings(
+    min_capacity=constants.AUTOSCALING_MIN_CAPACITY,
+    max_capacity=constants.AUTOSCALING_MAX_CAPACITY,
+    target_cpu_percent=constants.TARGET_VALUE,
+    scale_in_cooldown_seconds=constants.SCALEINCOOLDOWN,
+    scale_out_cooldown_seconds=constants.SCALEOUTCOOLDOWN,
+    metrics_namespace=constants.SAGEMAKER_ENDPOINT_NAMESPACE,
+    metric_name=constants.AUTOSCALING_METRIC_NAME,
+    instance_vcpus=constants.SAGEMAKER_INSTANCE_VCPUS,
+)
+BLUE_GREEN_SETTINGS = BlueGreenSettings(
+    bake_seconds=constants.DEPLOYMENT_BAKE_SECONDS,
+    all_at_once_wait_seconds=constants.DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS,
+    canary_wait_seconds=constants.DEPLOYMENT_CANARY_WAIT_SECONDS,
+    max_execution_seconds=constants.DEPLOYMENT_MAX_EXECUTION_SECONDS,
+    canary_min_instances=constants.DEPLOYMENT_CANARY_MIN_INSTANCES,
+    canary_size_instances=constants.DEPLOYMENT_CANARY_SIZE_INSTANCES,
+    alarm_period_seconds=constants.DEPLOYMENT_ALARM_PERIOD_SECONDS,
+    alarm_evaluation_periods=constants.DEPLOYMENT_ALARM_EVALUATION_PERIODS,
+    alarm_datapoints_to_alarm=constants.DEPLOYMENT_ALARM_DATAPOINTS_TO_ALARM,
+    errors_threshold=constants.ALARM_5XX_THRESHOLD,
+    latency_p99_threshold_microseconds=constants.ALARM_MODEL_LATENCY_P99_MICROSECONDS,
+    invocation_metrics_namespace=constants.SAGEMAKER_INVOCATION_METRICS_NAMESPACE,
+)
+ROLLOUT_SETTINGS = RolloutSettings(
+    function=FunctionSettings(
+        runtime=constants.LAMBDA_RUNTIME,
+        handler=constants.ROLLOUT_HANDLER,
+        timeout_seconds=constants.ROLLOUT_TIMEOUT_SECONDS,
+        memory_mb=constants.ROLLOUT_MEMORY_MB,
+        reserved_concurrency=constants.ROLLOUT_RESERVED_CONCURRENCY,
+        log_retention_days=constants.LAMBDA_LOG_RETENTION_DAYS,
+    ),
+    batch_size=constants.ROLLOUT_BATCH_SIZE,
+    batch_window_seconds=constants.ROLLOUT_BATCH_WINDOW_SECONDS,
+    queue_visibility_timeout_seconds=constants.ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    queue_retention_days=constants.ROLLOUT_QUEUE_RETENTION_DAYS,
+    max_receive_count=constants.ROLLOUT_MAX_RECEIVE_COUNT,
+    dead_letter_retention_days=constants.ROLLOUT_DLQ_RETENTION_DAYS,
+    alarm_period_seconds=constants.ROLLOUT_ALARM_PERIOD_SECONDS,
+    alarm_threshold=constants.ROLLOUT_ALARM_THRESHOLD,
+    alarm_evaluation_periods=constants.ROLLOUT_ALARM_EVALUATION_PERIODS,
+    metrics_namespace=constants.ROLLOUT_METRICS_NAMESPACE,
+    metrics_stack_dimension=constants.ROLLOUT_METRICS_STACK_DIMENSION,
+    bootstrap_version_parameter_name=constants.CDK_BOOTSTRAP_VERSION_PARAMETER,
+    environment_names=RolloutEnvironmentNames(
+        stack_name=constants.ROLLOUT_STACK_NAME_ENV_VAR,
+        cfn_role_arn=constants.ROLLOUT_CFN_ROLE_ARN_ENV_VAR,
+        parameter_name=constants.ROLLOUT_PARAMETER_ENV_VAR,
+        metrics_namespace=constants.METRICS_NAMESPACE_ENV_VAR,
+    ),
+)
+
+
+class SentimentEndpointStack(PipelineStack):
     """Deploys after the first model is registered (ADR-0032).
 
     ``ssm_parameter_model_s3`` names the parameter holding the model's object key; the bucket is
@@ -40,11 +109,10 @@ class SentimentEndpointStack(Stack):
         tags: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        naming = naming_for(scope)
-        kwargs.setdefault("stack_name", naming.stack_name(construct_id))
         kwargs.setdefault("description", "Sentiment model endpoint, autoscaled on CPU")
         self.tags_applied = tags_from_argument(tags)  # validate before building anything
         super().__init__(scope, construct_id, **kwargs)
+        naming = self.naming
 
         self.model_parameter_name = naming.parameter_name(ssm_parameter_model_s3)
         self.model_bucket_name = naming.model_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
@@ -59,7 +127,11 @@ class SentimentEndpointStack(Stack):
         self.model_data_url = f"s3://{self.model_bucket_name}/{model_key}"
 
         self.image = ModelImage(
-            self, "ModelImage", mode_image=mode_image, instance_type=model_instance
+            self,
+            "ModelImage",
+            mode_image=mode_image,
+            instance_type=model_instance,
+            dlc_registry=DLC_REGISTRY,
         )
         # One key for the endpoint's logs and, where the instance type allows, its storage
         # volume (ADR-0038, ADR-0048).
@@ -74,6 +146,8 @@ class SentimentEndpointStack(Stack):
             self,
             "EndpointLogs",
             endpoint_name=self.endpoint_name,
+            name_prefix=constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX,
+            retention_days=constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS,
             encryption_key=self.encryption_key,
         ).log_group
         serving = ServingEndpoint(
@@ -82,11 +156,14 @@ class SentimentEndpointStack(Stack):
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
             instance_type=model_instance,
+            initial_instance_count=constants.SAGEMAKER_INITIAL_INSTANCE_COUNT,
+            instance_storage_families=constants.SAGEMAKER_INSTANCE_STORAGE_FAMILIES,
             image=self.image,
             model_data_url=self.model_data_url,
             model_bucket_name=self.model_bucket_name,
             model_key_prefix=constants.MODEL_KEY_PREFIX,
             environment=constants.SAGEMAKER_MODEL_ENVIRONMENT,
+            metrics_namespace=constants.SAGEMAKER_ENDPOINT_NAMESPACE,
             log_group=self.log_group,
             volume_key=self.encryption_key,
         )
@@ -102,6 +179,7 @@ class SentimentEndpointStack(Stack):
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
             instance_type=model_instance,
+            settings=CPU_SCALING_SETTINGS,
         )
         self.scalable_target = autoscaling.scalable_target
         self.scaling_policy = autoscaling.scaling_policy
@@ -123,7 +201,8 @@ class SentimentEndpointStack(Stack):
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
             initial_instance_count=constants.SAGEMAKER_INITIAL_INSTANCE_COUNT,
-            min_instance_count=constants.AUTOSCALING_MIN_CAPACITY,
+            min_instance_count=CPU_SCALING_SETTINGS.min_capacity,
+            settings=BLUE_GREEN_SETTINGS,
             alarm_actions=alarm_actions,
         )
         # A change of the registered model updates this stack through CloudFormation, which
@@ -137,9 +216,11 @@ class SentimentEndpointStack(Stack):
             rollback_alarms=self.deployment.rollback_alarms,
             volume_key_arn=self.endpoint_config.kms_key_id,
             function_name=naming.rollout_function_name,
+            settings=ROLLOUT_SETTINGS,
             alarm_actions=alarm_actions,
+            asset_path=ROLLOUT_ASSET_PATH,
         )
 
-        # Every resource but the key, whose template carries no tags (constructs/pipeline_key.py).
+        # Every resource but the key, whose template carries no tags (operations/keys.py).
         for key, value in self.tags_applied.items():
             Tags.of(self).add(key, value, exclude_resource_types=[KEY_RESOURCE_TYPE])

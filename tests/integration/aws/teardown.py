@@ -383,7 +383,7 @@ def _tagged_key(kms: Any, key_id: str, naming: DeploymentNaming, owners: set[str
         tags = {tag["TagKey"]: tag["TagValue"] for page in pages for tag in page["Tags"]}
     except kms.exceptions.ClientError as error:
         # Another principal's key whose policy does not let us read it is not ours: ours let
-        # the account use them (constructs/pipeline_key.py).
+        # the account use them (cdk_exercise_stacks/operations/keys.py).
         if error.response.get("Error", {}).get("Code") in {
             "AccessDeniedException",
             "NotFoundException",

@@ -11,7 +11,7 @@ it passes the stack's own narrow service role, never the CDK execution role (ADR
 What moto does not emulate, and this test therefore does not check:
 - IAM: no permission is enforced, so the service role's sufficiency is not exercised here (its
   statements are compared with the CloudFormation handlers' permissions in
-  tests/unit/rollout/test_rollout_service_role.py);
+  tests/unit/stacks/rollout/test_rollout_service_role.py);
 - Application Auto Scaling resources in a template are skipped ("No Moto CloudFormation
   support"): the scalable target and the CPU policy are not created;
 - the replacement of the model does not cascade to the endpoint configuration and the endpoint
@@ -43,8 +43,9 @@ for _path in (REPO / constants.ROLLOUT_ASSET_DIR, REPO / "tests" / "unit" / "rol
 
 from rollout_handler import AwsClients, handle_batch  # noqa: E402
 from rollout_settings import load_settings  # noqa: E402
-from rollout_stacks import without_intrinsics  # noqa: E402
 from rollout_testkit import ACCOUNT, REGION, CallRecorder, clients, parameter_change  # noqa: E402
+
+from tests.unit.stacks.endpoint_stacks import without_intrinsics  # noqa: E402
 
 STACK = constants.SAGEMAKER_STACK_NAME
 # The role `cdk deploy` creates and updates the stack with: the CDK bootstrap's execution role.

@@ -156,7 +156,8 @@ def test_synthesis_fails(gated):
 def test_the_unchanged_stack_has_no_finding(gated):
     # The control: the findings below come from the changes, not from the baseline. The real
     # app (tests/unit/compliance/test_app_compliance.py) and the CPU app with its volume key
-    # (tests/unit/stacks/test_serving_context_app.py) are the controls of the endpoint change.
+    # (tests/unit/stacks/serving/test_serving_context_app.py) are the controls of the endpoint
+    # change.
     assert gated["findings"][CONTROL] == set()
 
 

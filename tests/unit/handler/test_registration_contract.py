@@ -20,7 +20,7 @@ import registration_metrics
 from botocore import xform_name
 from registration_testkit import event, invoke
 
-from cdk_exercise_stacks.constructs.registration_function import (
+from cdk_exercise_stacks.registration.function import (
     FAILURE_DESTINATION_ACTIONS,
     LOG_WRITE_ACTIONS,
     MODEL_PARAMETER_ACTIONS,

@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagRuleCompliance
 
-from cdk_exercise_stacks.constructs.pipeline_key import pipeline_key
+from cdk_exercise_stacks.operations.keys import pipeline_key
 from policies.nag import LeastPrivilegeChecks
 from policies.rules import iam as rules
 from policies.testing import evaluate

@@ -29,6 +29,17 @@ def the_resource(template: Template, resource_type: str) -> tuple[str, dict]:
     return next(iter(found.items()))
 
 
+def bucket_named(template: Template, rendered_name: str) -> tuple[str, dict]:
+    """(logical ID, resource) of the one bucket whose name renders as ``rendered_name``."""
+    matching = [
+        (logical_id, bucket)
+        for logical_id, bucket in resources_of_type(template, "AWS::S3::Bucket").items()
+        if render_join(bucket["Properties"]["BucketName"]) == rendered_name
+    ]
+    assert len(matching) == 1, f"no single bucket named {rendered_name}"
+    return matching[0]
+
+
 def properties(template: Template, resource_type: str) -> dict:
     return the_resource(template, resource_type)[1]["Properties"]
 

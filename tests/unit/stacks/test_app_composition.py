@@ -7,16 +7,16 @@ import re
 
 import aws_cdk as cdk
 import pytest
-from stack_template_queries import (
+
+import app as app_module
+from config import constants
+from policies.rules import iam as iam_rules
+from tests.unit.stacks.stack_template_queries import (
     as_list,
     intrinsic_functions_used,
     render_join,
     resources_of_type,
 )
-
-import app as app_module
-from config import constants
-from policies.rules import iam as iam_rules
 
 BRIEF_STACKS = [
     constants.LAMBDA_STACK_NAME,
@@ -128,9 +128,10 @@ def test_star_rule_fires_on_a_non_compliant_statement():
 
 
 # The pipeline's keys delegate named actions to the account's IAM policies, never kms:*
-# (constructs/pipeline_key.py, ADR-0049): key administration and key use. Deliberately typed
-# out rather than imported from pipeline_key.py: an independent pin of the reviewed key policy,
-# so that a change to the construct's action lists fails here until it is reviewed again.
+# (cdk_exercise_stacks/operations/keys.py, ADR-0049): key administration and key use.
+# Deliberately typed out rather than imported from operations/keys.py: an independent pin of the
+# reviewed key policy, so that a change to the construct's action lists fails here until it is
+# reviewed again.
 ACCOUNT_KEY_ACTIONS = {
     "KeyAdministrationThroughIamPolicies": {
         "kms:Create*",

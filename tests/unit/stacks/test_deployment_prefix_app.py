@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from stack_template_queries import (
+
+import app as app_module
+from config import constants
+from config.naming import DeploymentNaming
+from tests.cdk_apps import cli_like_app, templates_of
+from tests.unit.stacks.stack_template_queries import (
     as_list,
     model_execution_role,
     render_join,
@@ -15,11 +20,6 @@ from stack_template_queries import (
     the_resource,
     with_physical_names,
 )
-
-import app as app_module
-from config import constants
-from config.naming import DeploymentNaming
-from tests.cdk_apps import cli_like_app, templates_of
 
 PREFIX = "it1"
 NAMING = DeploymentNaming(PREFIX)

@@ -1,1 +1,0 @@
-"""One construct per logical unit; the stacks only compose and wire them."""

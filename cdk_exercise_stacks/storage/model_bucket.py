@@ -1,0 +1,143 @@
+"""The model bucket and the bucket that receives its server access logs.
+
+Both are private, TLS-only (TLS 1.2 or newer), SSE-S3 (``AES256``, as the brief requires and
+the only encryption S3 server access logging delivers to), versioned and retained when the
+stack is deleted: models and access logs are data, not infrastructure (ADR-0028). The
+compliance findings that the brief's SSE-S3 and the single-region design impose are
+acknowledged here, each with its ADR (ADR-0048).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk_exercise_stacks.common import s3_bucket_arn
+from cdk_exercise_stacks.compliance import acknowledge_in_packs
+from policies.exceptions import checkov_skip
+
+_MINIMUM_TLS_VERSION = 1.2
+
+
+def _private_tls_only_bucket_props() -> dict:
+    return {
+        "encryption": s3.BucketEncryption.S3_MANAGED,
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "enforce_ssl": True,
+        "minimum_tls_version": _MINIMUM_TLS_VERSION,
+        "versioned": True,
+        "removal_policy": RemovalPolicy.RETAIN,
+        "auto_delete_objects": False,
+    }
+
+
+class ModelBucket(Construct):
+    """``bucket`` holds model artifacts; ``access_log_bucket`` holds its access logs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str,
+        access_log_bucket_name: str,
+        access_logs_prefix: str,
+        access_log_retention_days: int,
+        replaced_model_retention_days: int,
+        incomplete_upload_abort_days: int,
+    ) -> None:
+        """
+        :param access_logs_prefix: where in the log bucket the model bucket's logs go.
+        :param access_log_retention_days: how long access logs are kept.
+        :param replaced_model_retention_days: how long a replaced (noncurrent) model version is
+            kept.
+        :param incomplete_upload_abort_days: when an unfinished multipart upload is aborted.
+        """
+        super().__init__(scope, construct_id)
+
+        self.access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            bucket_name=access_log_bucket_name,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=Duration.days(access_log_retention_days),
+                    noncurrent_version_expiration=Duration.days(access_log_retention_days),
+                )
+            ],
+            **_private_tls_only_bucket_props(),
+        )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Models",
+            bucket_name=bucket_name,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireReplacedModels",
+                    noncurrent_version_expiration=Duration.days(replaced_model_retention_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(
+                        incomplete_upload_abort_days
+                    ),
+                )
+            ],
+            **_private_tls_only_bucket_props(),
+        )
+        # From the derived name, not the bucket's GetAtt: a reference would connect the log
+        # bucket's policy to the model bucket, and checkov's graph check CKV2_MLOPS_1 would take
+        # it for the model bucket's own (TLS) policy.
+        self.bucket_arn_by_name = s3_bucket_arn(self, bucket_name)
+        self._deliver_access_logs(access_logs_prefix)
+        self._acknowledge_findings()
+
+    def _deliver_access_logs(self, prefix: str) -> None:
+        """Server access logs of the model bucket, written by the S3 logging service principal.
+
+        Spelled out rather than through ``server_access_logs_bucket``, whose mechanism (ACL or
+        bucket policy) depends on a feature flag: the policy below is the same whatever the
+        app's context.
+        """
+        cfn_bucket: s3.CfnBucket = self.bucket.node.default_child
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.access_log_bucket.bucket_name,
+            log_file_prefix=prefix,
+        )
+        self.access_log_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="S3ServerAccessLogsFromModelBucket",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.access_log_bucket.arn_for_objects(f"{prefix}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.bucket_arn_by_name},
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                },
+            )
+        )
+
+    def _acknowledge_findings(self) -> None:
+        """Findings the brief or the platform imposes on both buckets (ADR-0048)."""
+        for bucket in (self.bucket, self.access_log_bucket):
+            acknowledge_in_packs(bucket, "S3DefaultEncryptionKMS", adr="0043", reason=_SSE_S3)
+            acknowledge_in_packs(
+                bucket, "S3BucketReplicationEnabled", adr="0048", reason=_SINGLE_REGION
+            )
+        checkov_skip(self.access_log_bucket, "CKV_AWS_18", adr="0028", reason=_LOG_BUCKET)
+
+
+_SSE_S3 = (
+    "the brief requires SSE-S3 (AES256) for the model bucket, and S3 server access logs can "
+    "only be delivered to an SSE-S3 bucket"
+)
+_SINGLE_REGION = (
+    "the pipeline is single-region by design (endpoint, function and bucket in one region); "
+    "versioning, retention and Retain protect the data against deletion"
+)
+_LOG_BUCKET = (
+    "this is the access-log bucket; logging its own access would log into itself, and a "
+    "third bucket would need the same again"
+)

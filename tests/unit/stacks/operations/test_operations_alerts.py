@@ -1,0 +1,110 @@
+"""LambdaStack: the operations topic every alarm of the pipeline publishes to, and the key that
+encrypts it and the registration function's log group (ADR-0049); the stack deploys first, so
+it owns them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from config import constants
+from tests.unit.stacks.stack_template_queries import (
+    as_list,
+    properties,
+    render_join,
+    resources_of_type,
+    the_resource,
+)
+
+STACK = constants.LAMBDA_STACK_NAME
+
+
+@pytest.fixture(scope="module")
+def template(templates):
+    return templates[STACK]
+
+
+def test_log_group_is_encrypted_with_the_retained_rotated_operations_key(template):
+    key_id, key = the_resource(template, "AWS::KMS::Key")
+    log_group = properties(template, "AWS::Logs::LogGroup")
+    assert log_group["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # retained: the retained log group's data stays readable after the stack is deleted
+    assert key["DeletionPolicy"] == "Retain"
+    logs = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "EncryptLogGroupsOfThisAccount"
+    ]
+    assert len(logs) == 1
+    # The regional principal with the partition's URL suffix (amazonaws.com.cn in China).
+    assert render_join(logs[0]["Principal"]["Service"]) == (
+        "logs.${Ref:AWS::Region}.${Ref:AWS::URLSuffix}"
+    )
+    context = logs[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert render_join(context) == (
+        "arn:${Ref:AWS::Partition}:logs:${Ref:AWS::Region}:${Ref:AWS::AccountId}:log-group:*"
+    )
+
+
+def test_failure_alarm_publishes_to_the_encrypted_tls_only_operations_topic(template):
+    key_id, key = the_resource(template, "AWS::KMS::Key")
+    topic_id, topic = the_resource(template, "AWS::SNS::Topic")
+    assert topic["Properties"]["TopicName"] == constants.OPERATIONS_TOPIC_NAME
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # The registration function's failure alarm stands for every alarm of the pipeline.
+    (alarm,) = [
+        a["Properties"]
+        for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+    policy = properties(template, "AWS::SNS::TopicPolicy")
+    assert policy["Topics"] == [{"Ref": topic_id}]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+    alarms_of_this_account = {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": ANY_ALARM_OF_THIS_ACCOUNT},
+    }
+    (publish,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Action"] == "sns:Publish"
+    assert _rendered(publish["Condition"]) == alarms_of_this_account
+    # CloudWatch cannot publish to a KMS-encrypted topic without using its key
+    (key_use,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert set(as_list(key_use["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert _rendered(key_use["Condition"]) == alarms_of_this_account
+
+
+ANY_ALARM_OF_THIS_ACCOUNT = (
+    "arn:${Ref:AWS::Partition}:cloudwatch:${Ref:AWS::Region}:${Ref:AWS::AccountId}:alarm:*"
+)
+
+
+def _rendered(condition: dict) -> dict:
+    """A condition block with its Fn::Join values rendered readably."""
+    return {
+        operator: {
+            key: value if isinstance(value, dict) and "Ref" in value else render_join(value)
+            for key, value in entries.items()
+        }
+        for operator, entries in condition.items()
+    }
+
+
+def test_operations_key_has_the_derived_alias_and_no_template_tags(template):
+    key_id, key = the_resource(template, "AWS::KMS::Key")
+    alias = properties(template, "AWS::KMS::Alias")
+    assert alias["AliasName"] == f"alias/{constants.OPERATIONS_KEY_NAME}"
+    assert alias["TargetKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # moto cannot create a key with template tags (cdk_exercise_stacks/operations/keys.py)
+    assert "Tags" not in key["Properties"]
