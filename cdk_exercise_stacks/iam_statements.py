@@ -12,9 +12,6 @@ SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 # What a function writes to its own log group (the group is a stack resource: no CreateLogGroup).
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
-# Left out of every Lambda asset: caches, which would also change the asset hash for nothing.
-ASSET_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache")
-
 
 def put_metric_data_statement(namespace: str, *, sid: str) -> iam.PolicyStatement:
     """cloudwatch:PutMetricData in ``namespace`` only.

@@ -18,7 +18,7 @@ from cdk_exercise_stacks.deployment_naming import naming_for
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_ASSET_PATH = REPO_ROOT / constants.LAMBDA_ASSET_DIR
+LAMBDA_ASSET_PATH = REPO_ROOT / constants.RUNTIME_DIR
 
 
 class LambdaStack(Stack):

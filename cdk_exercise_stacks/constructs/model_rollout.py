@@ -32,7 +32,6 @@ from cdk_exercise_stacks.compliance_exceptions import (
 )
 from cdk_exercise_stacks.constructs.rollout_service_role import RolloutServiceRole
 from cdk_exercise_stacks.iam_statements import (
-    ASSET_EXCLUDES,
     CLOUDFORMATION_PRINCIPAL,
     LAMBDA_PRINCIPAL,
     LOG_WRITE_ACTIONS,
@@ -43,7 +42,7 @@ from config import constants
 from config.naming import validate_parameter_name
 from policies.exceptions import acknowledge, checkov_skip
 
-DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.ROLLOUT_ASSET_DIR
+DEFAULT_ASSET_PATH = Path(__file__).resolve().parents[2] / constants.RUNTIME_DIR
 
 # What the function reads on its stack: status and parameters, which template parameters are
 # SSM-typed and which capabilities the template needs.
@@ -71,7 +70,7 @@ UPDATE_OUTCOME_STATUSES = (
     "UPDATE_ROLLBACK_FAILED",
     "UPDATE_FAILED",
 )
-# Metric names written by rollout/rollout_telemetry.py that have an alarm here.
+# Metric names written by the rollout function (lambda/rollout/contract.py) that have an alarm.
 FAILED_METRIC = "RolloutFailed"
 ROLLED_BACK_METRIC = "RolloutRolledBack"
 UPDATE_FAILED_METRIC = "RolloutUpdateFailed"
@@ -204,7 +203,9 @@ class ModelRollout(Construct):
             description="Updates this stack when a new model is registered (blue/green rollout)",
             runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
             handler=constants.ROLLOUT_HANDLER,
-            code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
+            code=lambda_.Code.from_asset(
+                str(asset_path), exclude=list(constants.ROLLOUT_ASSET_EXCLUDES)
+            ),
             timeout=Duration.seconds(constants.ROLLOUT_TIMEOUT_SECONDS),
             memory_size=constants.ROLLOUT_MEMORY_MB,
             environment=self.environment,

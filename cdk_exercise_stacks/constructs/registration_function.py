@@ -25,7 +25,6 @@ from constructs import Construct
 from cdk_exercise_stacks.arns import ssm_parameter_arn
 from cdk_exercise_stacks.compliance_exceptions import acknowledge_lambda_baseline
 from cdk_exercise_stacks.iam_statements import (
-    ASSET_EXCLUDES,
     LAMBDA_PRINCIPAL,
     LOG_WRITE_ACTIONS,
     put_metric_data_statement,
@@ -101,7 +100,9 @@ class RegistrationFunction(Construct):
             description="Registers the key of an uploaded model artifact in SSM Parameter Store",
             runtime=lambda_.Runtime(constants.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON),
             handler=constants.LAMBDA_HANDLER,
-            code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
+            code=lambda_.Code.from_asset(
+                str(asset_path), exclude=list(constants.REGISTRATION_ASSET_EXCLUDES)
+            ),
             timeout=Duration.seconds(constants.LAMBDA_TIMEOUT_SECONDS),
             memory_size=constants.LAMBDA_MEMORY_MB,
             environment={

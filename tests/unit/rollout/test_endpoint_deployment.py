@@ -14,10 +14,16 @@ from aws_cdk.assertions import Template
 from botocore.validate import ParamValidator
 from hypothesis import given
 from hypothesis import strategies as st
-from rollout_stacks import ENDPOINT_NAME, VARIANT, endpoint_stack, only, without_intrinsics
 
 from cdk_exercise_stacks.constructs.endpoint_deployment import EndpointDeployment, traffic_routing
 from config import constants
+from tests.unit.rollout.rollout_stacks import (
+    ENDPOINT_NAME,
+    VARIANT,
+    endpoint_stack,
+    only,
+    without_intrinsics,
+)
 
 
 def _operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:

@@ -13,10 +13,10 @@ import pytest
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import cx_api
-from rollout_stacks import endpoint_stack
 
 from policies.exceptions import collect_exceptions, invalid_exceptions
 from policies.nag import compliance_packs
+from tests.unit.rollout.rollout_stacks import endpoint_stack
 
 ROLLOUT_ADRS = {"0051", "0052", "0053", "0054", "0055"}
 OURS = ("/Rollout/", "/Deployment/")

@@ -11,10 +11,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-from rollout_stacks import ENDPOINT_NAME, actions, by_sid, endpoint_stack, managed_policy_statements
 
 from cdk_exercise_stacks.constructs.rollout_service_role import RolloutServiceRole
 from cdk_exercise_stacks.nag_finding_ids import flatten_reference
+from tests.unit.rollout.rollout_stacks import (
+    ENDPOINT_NAME,
+    actions,
+    by_sid,
+    endpoint_stack,
+    managed_policy_statements,
+)
 
 SAGEMAKER_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
 # What CloudFormation does in a rollout: replace model and configuration (create the new ones,

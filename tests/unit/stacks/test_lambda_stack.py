@@ -10,9 +10,6 @@ alarm's action. Alarms on the registration metrics that need a person (ADR-0014)
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from stack_template_queries import (
     as_list,
@@ -27,7 +24,6 @@ from stack_template_queries import (
 from config import constants
 
 STACK = constants.LAMBDA_STACK_NAME
-REPO_ROOT = Path(__file__).resolve().parents[3]
 PARAMETER_ARN = (
     "arn:${Ref:AWS::Partition}:ssm:${Ref:AWS::Region}:${Ref:AWS::AccountId}:parameter"
     + constants.SSM_PARAMETER_MODEL
@@ -330,23 +326,6 @@ def test_the_model_parameter_is_not_a_cloudformation_resource(templates):
         assert resources_of_type(template, "AWS::SSM::Parameter") == {}, name
 
 
-def test_code_asset_is_the_lambda_directory_with_the_handler_entry(synthesized_app, function):
-    outdir = Path(synthesized_app.directory)
-    manifest = json.loads((outdir / f"{STACK}.assets.json").read_text(encoding="utf-8"))
-    asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
-    source = manifest["files"][asset_hash]["source"]
-    assert source["packaging"] == "zip"
-    staged = outdir / source["path"]
-    assert sorted(p.name for p in staged.glob("*.py")) == sorted(
-        p.name for p in (REPO_ROOT / constants.LAMBDA_ASSET_DIR).glob("*.py")
-    ), f"the function's code is not the {constants.LAMBDA_ASSET_DIR}/ directory"
-    module, function_name = constants.LAMBDA_HANDLER.rsplit(".", 1)
-    entry = staged / f"{module}.py"
-    assert entry.is_file(), f"{entry.name} missing from the {constants.LAMBDA_ASSET_DIR}/ asset"
-    assert f"def {function_name}(" in entry.read_text(encoding="utf-8")
-    assert not list(staged.rglob("__pycache__"))
-
-
 def test_operations_key_has_the_derived_alias_and_no_template_tags(template):
     key_id, key = the_resource(template, "AWS::KMS::Key")
     alias = properties(template, "AWS::KMS::Alias")
@@ -392,7 +371,7 @@ def test_deleted_overwritten_and_rejected_registrations_each_raise_an_alarm(temp
         assert alarm["Threshold"] == constants.REGISTRATION_METRIC_ALARM_THRESHOLD == 1
         # An idle period (no invocation, no data) is not an incident.
         assert alarm["TreatMissingData"] == "notBreaching", metric
-        # The function sends its metrics without dimensions (lambda/registration_metrics.py).
+        # The function sends its metrics without dimensions (lambda/registration/contract.py).
         assert "Dimensions" not in alarm, metric
         assert alarm["AlarmDescription"], metric
 
