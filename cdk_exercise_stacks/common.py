@@ -27,9 +27,6 @@ SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 # What a function writes to its own log group (the group is a stack resource: no CreateLogGroup).
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
-# Left out of every Lambda asset: caches, which would also change the asset hash for nothing.
-ASSET_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache")
-
 
 def ssm_parameter_arn(scope: IConstruct, parameter_name: str) -> str:
     """``arn:...:ssm:<region>:<account>:parameter/<name>`` of a fully qualified parameter name."""
@@ -204,3 +201,5 @@ class FunctionSettings:
     memory_mb: int
     reserved_concurrency: int
     log_retention_days: int
+    # CDK glob excludes that cut this function's asset out of the shared runtime directory.
+    asset_excludes: tuple[str, ...]

@@ -19,7 +19,7 @@ from cdk_exercise_stacks.registration.function import RegistrationFunction, Regi
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_ASSET_PATH = REPO_ROOT / constants.LAMBDA_ASSET_DIR
+LAMBDA_ASSET_PATH = REPO_ROOT / constants.RUNTIME_DIR
 
 # The registration's settings from config/constants.py, the one place constructs get them from.
 REGISTRATION_SETTINGS = RegistrationSettings(
@@ -30,6 +30,7 @@ REGISTRATION_SETTINGS = RegistrationSettings(
         memory_mb=constants.LAMBDA_MEMORY_MB,
         reserved_concurrency=constants.LAMBDA_RESERVED_CONCURRENCY,
         log_retention_days=constants.LAMBDA_LOG_RETENTION_DAYS,
+        asset_excludes=constants.REGISTRATION_ASSET_EXCLUDES,
     ),
     async_retry_attempts=constants.LAMBDA_ASYNC_RETRY_ATTEMPTS,
     max_event_age_seconds=constants.LAMBDA_MAX_EVENT_AGE_SECONDS,

@@ -28,7 +28,7 @@ from cdk_exercise_stacks.serving.tagging import tags_from_argument
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ROLLOUT_ASSET_PATH = REPO_ROOT / constants.ROLLOUT_ASSET_DIR
+ROLLOUT_ASSET_PATH = REPO_ROOT / constants.RUNTIME_DIR
 
 # The serving and rollout settings from config/constants.py, the one place constructs get them
 # from.
@@ -69,6 +69,7 @@ ROLLOUT_SETTINGS = RolloutSettings(
         memory_mb=constants.ROLLOUT_MEMORY_MB,
         reserved_concurrency=constants.ROLLOUT_RESERVED_CONCURRENCY,
         log_retention_days=constants.LAMBDA_LOG_RETENTION_DAYS,
+        asset_excludes=constants.ROLLOUT_ASSET_EXCLUDES,
     ),
     batch_size=constants.ROLLOUT_BATCH_SIZE,
     batch_window_seconds=constants.ROLLOUT_BATCH_WINDOW_SECONDS,

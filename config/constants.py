@@ -5,13 +5,44 @@ brief's *value* is a defect, the value is fixed here and the deviation is record
 (see ADR/README.md). Names shared by two stacks are derived here, once: a stack never types
 a shared name itself.
 
-This module is imported by the CDK app and its tests only. The Lambda assets (``lambda/``,
-``rollout/``) never import it: they receive what they need through environment variables.
+This module is imported by the CDK app and its tests only. The functions' runtime code
+(``lambda/``) never imports it: it receives what it needs through environment variables, and
+tests/unit/test_runtime_contract.py ties the names both sides type (docs/architecture.md,
+"Contract names").
 """
 
 from __future__ import annotations
 
 import re
+
+# --------------------------------------------------------------------------------------------
+# Runtime code of the functions (one directory, one asset per function)
+# --------------------------------------------------------------------------------------------
+
+# Every function's code: its entry module at the top (`<name>_handler.py`; the registration's is
+# the brief's `lambda_handler.py`), its package beside it, and `common/`, shared by all.
+RUNTIME_DIR = "lambda"
+RUNTIME_COMMON_PACKAGE = "common"
+
+
+def runtime_asset_excludes(handler: str, package: str) -> tuple[str, ...]:
+    """The exclude globs that cut one function's asset out of RUNTIME_DIR: everything but the
+    entry module of ``handler`` (``module.function``), ``package`` and the common package
+    (their ``.py`` files only).
+
+    CDK's glob ignore (``Code.from_asset(exclude=...)``, the default IgnoreMode.GLOB) applies
+    the patterns in order, the last match wins, and ``!`` re-includes; a pattern without ``/``
+    matches a name at any depth. So ``*`` and ``.*`` (``*`` skips dot-files) exclude everything,
+    the ``!`` patterns bring back the function's own files, and caches (``__pycache__``) stay
+    out because nothing re-includes them. Another function's code, present or added later,
+    never ships.
+    """
+    entry_module = handler.rsplit(".", 1)[0]
+    included = [f"!{entry_module}.py"]
+    for name in (package, RUNTIME_COMMON_PACKAGE):
+        included += [f"!{name}", f"!{name}/*.py"]
+    return ("*", ".*", *included)
+
 
 # --------------------------------------------------------------------------------------------
 # Model registration (Lambda stack)
@@ -28,7 +59,6 @@ LAMBDA_RESERVED_CONCURRENCY = 1
 LAMBDA_ASYNC_RETRY_ATTEMPTS = 2
 LAMBDA_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
 LAMBDA_LOG_RETENTION_DAYS = 365
-LAMBDA_ASSET_DIR = "lambda"
 # Failed asynchronous invocations land in an encrypted queue; one message is already an incident
 # (a model that was uploaded but never registered). SQS keeps messages at most 14 days.
 REGISTRATION_FAILURE_QUEUE_RETENTION_DAYS = 14
@@ -56,7 +86,7 @@ METRICS_NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
 MODEL_BUCKET_ENV_VAR = "MODEL_BUCKET"
 MODEL_KEY_PREFIX_ENV_VAR = "MODEL_KEY_PREFIX"
 MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
-# Registration metrics (written by lambda/registration_metrics.py, no dimensions) that page an
+# Registration metrics (lambda/registration/contract.py, no dimensions) that page an
 # operator through the operations topic: Sum >= 1 over the period (ADR-0014).
 REGISTERED_MODEL_DELETED_METRIC = "RegisteredModelDeleted"
 REGISTERED_MODEL_OVERWRITTEN_METRIC = "RegisteredModelOverwritten"
@@ -65,6 +95,8 @@ REGISTRATION_METRIC_ALARM_THRESHOLD = 1
 REGISTRATION_METRIC_ALARM_PERIOD_SECONDS = 300
 
 LAMBDA_ENVIRONMENT_VARIABLE = {SSM_PARAMETER_ENV_VAR: SSM_PARAMETER_MODEL}
+# The registration asset: lambda_handler.py, registration/ and common/ (RUNTIME_DIR).
+REGISTRATION_ASSET_EXCLUDES = runtime_asset_excludes(LAMBDA_HANDLER, "registration")
 
 # --------------------------------------------------------------------------------------------
 # Model bucket (S3 stack)
@@ -258,8 +290,9 @@ DEPLOYMENT_PREFIX_CONTEXT_KEY = "deployment_prefix"
 DEPLOYMENT_PREFIX_MAX_LENGTH = 10
 ROLLOUT_FUNCTION_NAME = "model-rollout"
 ROLLOUT_METRICS_NAMESPACE = "ModelRollout"
-ROLLOUT_ASSET_DIR = "rollout"
 ROLLOUT_HANDLER = "rollout_handler.lambda_handler"
+# The rollout asset: rollout_handler.py, rollout/ and common/ (RUNTIME_DIR).
+ROLLOUT_ASSET_EXCLUDES = runtime_asset_excludes(ROLLOUT_HANDLER, "rollout")
 ROLLOUT_TIMEOUT_SECONDS = 60
 ROLLOUT_MEMORY_MB = 256
 # One caller of UpdateStack at a time; correctness does not depend on it (ADR-0051).
@@ -283,8 +316,8 @@ ROLLOUT_ALARM_PERIOD_SECONDS = 300
 # Every rollout alarm fires on one bad datapoint: each counts events that need an operator.
 ROLLOUT_ALARM_THRESHOLD = 1
 ROLLOUT_ALARM_EVALUATION_PERIODS = 1
-# The one dimension of the rollout's metrics; rollout/rollout_telemetry.py writes the same name
-# (a test ties the two, the asset cannot import config/).
+# The one dimension of the rollout's metrics; lambda/rollout/contract.py names it too (a test
+# ties the two, the runtime cannot import config/).
 ROLLOUT_METRICS_STACK_DIMENSION = "StackName"
 # Environment of the rollout function (the asset reads these names; it never imports config/).
 ROLLOUT_STACK_NAME_ENV_VAR = "STACK_NAME"

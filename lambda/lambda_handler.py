@@ -2,8 +2,9 @@
 
 Flow: settings (env) -> parse the S3 notification -> read the registered model (only if the
 event touches a model key) -> decide (pure) -> at most one PutParameter -> one log line per
-record -> one PutMetricData. Deliberate failures raise a RegistrationError subclass before
-anything is written, so Lambda's async retries and on-failure destination keep the event.
+record -> one PutMetricData. Deliberate failures raise a named error (``common.errors``)
+before anything is written, so Lambda's async retries and on-failure destination keep the
+event.
 
 Environment: SSM_SENTIMENT_MODEL (required, fully qualified parameter name),
 METRICS_NAMESPACE (default ModelRegistration), MODEL_BUCKET and MODEL_KEY_PREFIX (default
@@ -16,30 +17,46 @@ invocation ends with a result or a named error, never by the function's timeout.
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
-from registration_clients import AwsClients
-from registration_config import DEFAULT_METRICS_NAMESPACE, Settings, load_settings
-from registration_decision import (
+from common.aws_clients import FINISH_MARGIN_SECONDS, AwsClients, RetryBudget
+from common.errors import ConfigurationError
+from common.metrics import publish
+from registration.contract import DEFAULT_METRICS_NAMESPACE
+from registration.decision import (
     REGISTERED,
     Decision,
     decide,
     decide_test_event,
     needs_registered_state,
 )
-from registration_errors import (
-    ConfigurationError,
-    MalformedEventError,
+from registration.parameter_description import to_description
+from registration.parameter_store import (
+    ParameterState,
     ParameterStoreError,
+    read_state,
+    write_registration,
 )
-from registration_events import parse_notification
-from registration_log import DecisionLog, record_fields
-from registration_metrics import Counts, publish
-from registration_ordering import Registration, to_description
-from registration_store import ParameterState, read_state, write_registration
+from registration.registered_model import Registration
+from registration.s3_events import MalformedEventError, parse_notification
+from registration.settings import Settings, load_settings
+from registration.telemetry import Counts, DecisionLog, record_fields
 
+# 3 attempts: a throttled PutParameter (SSM throttles it at a few TPS) waits up to 1 + 2 s
+# (plus jitter) before giving up, and Lambda's asynchronous retries take over from there.
+SSM_BUDGET = RetryBudget(total_max_attempts=3, connect_timeout=2, read_timeout=3)
+# Metrics are best-effort: a short budget, so they never hold up a finished registration.
+CLOUDWATCH_BUDGET = RetryBudget(total_max_attempts=2, connect_timeout=1, read_timeout=2)
+BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET}
+# Time a call must leave behind it: after SSM, room for the whole metrics call, so a
+# registration that succeeds is always counted (the longest path makes six SSM calls).
+RESERVE_SECONDS = {
+    "ssm": CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS,
+    "cloudwatch": FINISH_MARGIN_SECONDS,
+}
 # Created lazily, reused by every invocation in this container.
-CLIENTS = AwsClients()
+CLIENTS = AwsClients(BUDGETS, RESERVE_SECONDS)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -53,7 +70,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         return _register(event, settings, log)
     except (ConfigurationError, MalformedEventError) as error:
         log.rejected(error)
-        publish(CLIENTS.cloudwatch, namespace, Counts(rejected=1), log)
+        _publish(namespace, Counts(rejected=1), log)
         raise
     except ParameterStoreError as error:
         # Not the event's fault: no rejection metric; Lambda's Errors metric and the retry
@@ -70,7 +87,7 @@ def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any
     else:
         location = settings.model_location
         if needs_registered_state(notification.records, location):
-            state = read_state(CLIENTS.ssm(), settings.parameter_name)
+            state = read_state(CLIENTS.client("ssm"), settings.parameter_name)
         decision = decide(notification.records, state.registered, location)
 
     written_version = None
@@ -85,7 +102,7 @@ def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any
             log.outcome(outcome, bucket=test_event.bucket, eventTime=test_event.time)
         else:
             log.outcome(outcome)
-    publish(CLIENTS.cloudwatch, settings.metrics_namespace, Counts.of(decision), log)
+    _publish(settings.metrics_namespace, Counts.of(decision), log)
     return {
         "registeredKey": decision.registration.key if decision.registration else None,
         "parameterVersion": written_version,
@@ -93,6 +110,10 @@ def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any
         "decisions": [outcome.decision for outcome in decision.outcomes],
         "alerts": [outcome.alert for outcome in decision.outcomes if outcome.alert],
     }
+
+
+def _publish(namespace: str, counts: Counts, log: DecisionLog) -> None:
+    publish(partial(CLIENTS.client, "cloudwatch"), namespace, counts.by_metric(), log)
 
 
 def _write(name: str, registration: Registration, state: ParameterState, log: DecisionLog) -> int:
@@ -103,7 +124,7 @@ def _write(name: str, registration: Registration, state: ParameterState, log: De
     is restored with one more PutParameter (ADR-0010 describes the residual window).
     """
     description = to_description(registration)
-    ssm = CLIENTS.ssm()
+    ssm = CLIENTS.client("ssm")
     try:
         written = write_registration(ssm, name, registration, description)
     except ParameterStoreError as error:

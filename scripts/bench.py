@@ -140,10 +140,7 @@ PROBES = {
     "handler": "import lambda_handler",
     # what a cold start really pays before the first AWS call: import + first SSM client
     "boto3_client": "import boto3\nboto3.client('ssm')",
-    "handler_client": (
-        "import lambda_handler\nimport registration_clients\n"
-        "registration_clients.AwsClients().ssm()"
-    ),
+    "handler_client": 'import lambda_handler\nlambda_handler.CLIENTS.client("ssm")',
 }
 
 

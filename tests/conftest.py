@@ -1,5 +1,10 @@
 """Shared test configuration.
 
+The repository root and the functions' runtime (``lambda/``) are on the import path through
+pytest's ``pythonpath`` setting (pyproject.toml): runtime code imports as Lambda imports it
+(``lambda_handler``, ``registration.decision``, ``common.json_log``), test helper modules by
+their dotted path (``tests.unit.registration.registration_testkit``).
+
 - Hypothesis profiles: ``ci`` (default, bounded so ``make test`` stays fast) and ``thorough``
   (``HYPOTHESIS_PROFILE=thorough``) for a longer local search.
 - ``synthesized_app``: the whole CDK app (three stacks, compliance packs included), built ONCE
@@ -9,15 +14,9 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_DEPRECATED", "quiet")

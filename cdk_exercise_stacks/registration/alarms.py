@@ -2,7 +2,7 @@
 overwritten in the bucket, and events the function rejected (ADR-0012, ADR-0014).
 
 The function sends every metric on every invocation, zeros included, without dimensions
-(lambda/registration_metrics.py). An alarm fires when the Sum over one period reaches the
+(lambda/registration/contract.py). An alarm fires when the Sum over one period reaches the
 threshold; a period without invocations has no data and is not an alarm.
 """
 

@@ -23,7 +23,6 @@ from aws_cdk import aws_lambda_destinations as destinations
 from constructs import Construct
 
 from cdk_exercise_stacks.common import (
-    ASSET_EXCLUDES,
     LAMBDA_PRINCIPAL,
     LOG_WRITE_ACTIONS,
     FunctionSettings,
@@ -116,7 +115,9 @@ class RegistrationFunction(Construct):
             settings=settings.function,
             function_name=naming.function_name,
             description="Registers the key of an uploaded model artifact in SSM Parameter Store",
-            code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
+            code=lambda_.Code.from_asset(
+                str(asset_path), exclude=list(settings.function.asset_excludes)
+            ),
             environment={
                 **naming.lambda_environment,
                 **naming.model_bucket_environment(Aws.ACCOUNT_ID, Aws.REGION),

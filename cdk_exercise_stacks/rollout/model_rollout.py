@@ -27,7 +27,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.common import (
-    ASSET_EXCLUDES,
     CLOUDFORMATION_PRINCIPAL,
     LAMBDA_PRINCIPAL,
     LOG_WRITE_ACTIONS,
@@ -73,7 +72,7 @@ UPDATE_OUTCOME_STATUSES = (
     "UPDATE_ROLLBACK_FAILED",
     "UPDATE_FAILED",
 )
-# Metric names written by rollout/rollout_telemetry.py that have an alarm here.
+# Metric names written by the rollout function (lambda/rollout/contract.py) that have an alarm.
 FAILED_METRIC = "RolloutFailed"
 ROLLED_BACK_METRIC = "RolloutRolledBack"
 UPDATE_FAILED_METRIC = "RolloutUpdateFailed"
@@ -238,7 +237,9 @@ class ModelRollout(Construct):
             settings=settings.function,
             function_name=function_name,
             description="Updates this stack when a new model is registered (blue/green rollout)",
-            code=lambda_.Code.from_asset(str(asset_path), exclude=list(ASSET_EXCLUDES)),
+            code=lambda_.Code.from_asset(
+                str(asset_path), exclude=list(settings.function.asset_excludes)
+            ),
             environment=self.environment,
             role=self.role,
             log_group=self.log_group,

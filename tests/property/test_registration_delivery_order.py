@@ -14,9 +14,10 @@ from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registration_decision import decide
-from registration_events import parse_notification
-from registration_testkit import (
+
+from registration.decision import decide
+from registration.s3_events import parse_notification
+from tests.unit.registration.registration_testkit import (
     event,
     history,
     invoke,

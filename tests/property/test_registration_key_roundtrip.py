@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registration_events import decode_key, is_model_key
-from registration_testkit import (
+
+from registration.s3_events import decode_key, is_model_key
+from tests.unit.registration.registration_testkit import (
     event,
     invoke,
     registered_value,

@@ -10,9 +10,10 @@ import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registration_decision import REGISTERED, decide, needs_registered_state
-from registration_events import ModelLocation, parse_notification
-from registration_testkit import (
+
+from registration.decision import REGISTERED, decide, needs_registered_state
+from registration.s3_events import ModelLocation, parse_notification
+from tests.unit.registration.registration_testkit import (
     BUCKET,
     event,
     history,

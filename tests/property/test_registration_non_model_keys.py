@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registration_decision import REGISTERED, decide, needs_registered_state
-from registration_events import parse_notification
-from registration_testkit import (
-    event,
-    history,
-    invoke,
-    s3_record,
-)
+
+from registration.decision import REGISTERED, decide, needs_registered_state
+from registration.s3_events import parse_notification
+from tests.unit.registration.registration_testkit import event, history, invoke, s3_record
 
 NON_MODEL_KEYS = st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),

@@ -16,16 +16,14 @@ from datetime import timedelta
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from registration_decision import decide
-from registration_errors import MalformedEventError, RegistrationError
-from registration_events import Notification, parse_notification
-from registration_log import DecisionLog
-from registration_ordering import (
-    Registration,
-    from_parameter_version,
-    to_description,
-)
-from registration_testkit import DELETE, event, invoke, mutate, s3_record
+
+from common.errors import NamedError
+from registration.decision import decide
+from registration.parameter_description import from_parameter_version, to_description
+from registration.registered_model import Registration
+from registration.s3_events import MalformedEventError, Notification, parse_notification
+from registration.telemetry import DecisionLog
+from tests.unit.registration.registration_testkit import DELETE, event, invoke, mutate, s3_record
 
 
 class HugeInt(int):
@@ -303,5 +301,5 @@ def test_the_handler_answers_any_mutated_event_or_raises_only_its_own_errors(san
         invoke(event(*records))
     except MalformedEventError:
         assert sandbox.calls["ssm.PutParameter"] == 0
-    except RegistrationError as error:  # pragma: no cover - a failure path, shown if hit
+    except NamedError as error:  # pragma: no cover - a failure path, shown if hit
         pytest.fail(f"{type(error).__name__} from a mutated event: {error}")

@@ -14,15 +14,11 @@ from datetime import UTC, datetime
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from registration_events import parse_notification
-from registration_ordering import (
-    ORIGIN_OUT_OF_BAND,
-    Registration,
-    from_parameter_version,
-    order_key,
-    to_description,
-)
-from registration_testkit import event, s3_record
+
+from registration.parameter_description import from_parameter_version, to_description
+from registration.registered_model import ORIGIN_OUT_OF_BAND, Registration, order_key
+from registration.s3_events import parse_notification
+from tests.unit.registration.registration_testkit import event, s3_record
 
 WRITTEN_AT = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 KEY = "models/m.tar.gz"

@@ -21,9 +21,12 @@ from unittest import mock
 
 from hypothesis import example, given, settings, target
 from hypothesis import strategies as st
-from registration_clients import BUDGETS, FINISH_MARGIN_SECONDS
-from registration_errors import ParameterStoreError
-from registration_testkit import (
+
+from common.aws_clients import FINISH_MARGIN_SECONDS
+from config import constants
+from lambda_handler import BUDGETS
+from registration.parameter_store import ParameterStoreError
+from tests.unit.registration.registration_testkit import (
     LambdaContext,
     error_response,
     event,
@@ -37,8 +40,6 @@ from registration_testkit import (
     s3_record,
     write_then_lose_the_answer,
 )
-
-from config import constants
 
 OPERATIONS = {
     "GetParameterHistory": "ssm",
@@ -136,11 +137,11 @@ def _hooks(sandbox, simulated: SimulatedAws, interleave: bool, name: str):
         registered.append((client, event_name, handler))
 
     for operation, service in OPERATIONS.items():
-        client = getattr(sandbox.clients, service)()
+        client = sandbox.clients.client(service)
         hook(client, f"before-send.{service}.{operation}", simulated.handler(operation), True)
     done: list[bool] = []
     if interleave:
-        done = interleave_write(hook, sandbox.clients.ssm(), sandbox.ssm, THEIRS, name)
+        done = interleave_write(hook, sandbox.clients.client("ssm"), sandbox.ssm, THEIRS, name)
 
     def remove():
         for client, event_name, handler in registered:

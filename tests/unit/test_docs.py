@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from scripts import adr_index
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-import adr_index  # noqa: E402
 
 ADR_DIR = REPO / "ADR"
 MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")

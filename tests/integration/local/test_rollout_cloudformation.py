@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import zipfile
 from pathlib import Path
 
@@ -35,17 +34,17 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from config import constants
-
-REPO = Path(__file__).resolve().parents[3]
-for _path in (REPO / constants.ROLLOUT_ASSET_DIR, REPO / "tests" / "unit" / "rollout"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from rollout_handler import AwsClients, handle_batch  # noqa: E402
-from rollout_settings import load_settings  # noqa: E402
-from rollout_testkit import ACCOUNT, REGION, CallRecorder, clients, parameter_change  # noqa: E402
-
-from tests.unit.stacks.endpoint_stacks import without_intrinsics  # noqa: E402
+from rollout.settings import load_settings
+from rollout_handler import handle_batch
+from tests.unit.rollout.rollout_testkit import (
+    ACCOUNT,
+    REGION,
+    CallRecorder,
+    FixedClients,
+    clients,
+    parameter_change,
+)
+from tests.unit.stacks.endpoint_stacks import without_intrinsics
 
 STACK = constants.SAGEMAKER_STACK_NAME
 # The role `cdk deploy` creates and updates the stack with: the CDK bootstrap's execution role.
@@ -200,7 +199,7 @@ def test_registered_model_reaches_the_real_stack_through_the_rollout(
     response = handle_batch(
         {"Records": [parameter_change(name=constants.SSM_PARAMETER_MODEL, message_id="m1")]},
         settings,
-        AwsClients(cloudformation=cloudformation, ssm=ssm, cloudwatch=aws["cloudwatch"]),
+        FixedClients(cloudformation=cloudformation, ssm=ssm, cloudwatch=aws["cloudwatch"]),
     )
 
     assert response == {"batchItemFailures": []}

@@ -137,9 +137,7 @@ def test_cli_synth_fails_on_an_unacknowledged_finding_and_writes_reports(tmp_pat
     """The real CDK CLI: an unversioned bucket must fail `cdk synth`; the reports are written."""
     (tmp_path / "app.py").write_text(
         textwrap.dedent(
-            f"""
-            import sys
-            sys.path.insert(0, {str(REPO_ROOT)!r})
+            """
             import aws_cdk as cdk
             from aws_cdk import aws_s3 as s3
             from policies.nag import apply_compliance_packs
@@ -152,7 +150,12 @@ def test_cli_synth_fails_on_an_unacknowledged_finding_and_writes_reports(tmp_pat
         )
     )
     (tmp_path / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
-    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    environment = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        # The app imports the repository's policies/ package.
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     completed = subprocess.run(
         [str(CDK_CLI), "synth", "--quiet", "--no-notices", "--no-version-reporting"],
         cwd=tmp_path,

@@ -1,22 +1,8 @@
-"""Fixtures for the rollout function's tests.
-
-The asset directory ``rollout/`` goes on sys.path and its modules are imported by name; they
-are all prefixed ``rollout_`` so they cannot clash with the registration asset's modules in the
-same session.
-"""
+"""Fixtures for the rollout's tests (the kits: rollout_testkit.py, rollout_stacks.py)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-ROLLOUT_TESTS = Path(__file__).resolve().parent
-ROLLOUT_DIR = ROLLOUT_TESTS.parents[2] / "rollout"
-for _path in (ROLLOUT_DIR, ROLLOUT_TESTS):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
 
 
 @pytest.fixture

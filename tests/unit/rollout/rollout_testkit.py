@@ -1,5 +1,6 @@
 """Test helpers for the rollout: the events SQS delivers, a small stack shaped like the
-SageMaker stack, and a recorder of the calls a boto3 client really sends."""
+SageMaker stack, a recorder of the calls a boto3 client really sends, and the clients handed to
+the handler."""
 
 from __future__ import annotations
 
@@ -49,6 +50,19 @@ SMALL_STACK_TEMPLATE: dict[str, Any] = {
         }
     },
 }
+
+
+class LambdaContext:
+    """The parts of Lambda's context the handler uses: its request id and a remaining time
+    that stands still (moto answers at once)."""
+
+    def __init__(self, remaining_seconds: float, request_id: str = "req-rollout") -> None:
+        self.aws_request_id = request_id
+        self.function_name = "model-rollout"
+        self.remaining_seconds = remaining_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining_seconds * 1000)
 
 
 def settings_env() -> dict[str, str]:
@@ -160,3 +174,14 @@ def clients() -> dict[str, Any]:
         service: boto3.client(service, region_name=REGION)
         for service in ("cloudformation", "ssm", "cloudwatch", "sagemaker", "s3")
     }
+
+
+class FixedClients:
+    """The rollout handler's client source (``rollout_handler.ClientSource``) with clients a
+    test made: moto's, or one answered by botocore's Stubber."""
+
+    def __init__(self, **clients: Any) -> None:
+        self._clients = clients
+
+    def client(self, service: str) -> Any:
+        return self._clients[service]

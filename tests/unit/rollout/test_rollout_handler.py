@@ -16,14 +16,18 @@ import json
 
 import boto3
 import pytest
-import rollout_handler
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from moto import mock_aws
-from rollout_handler import AwsClients, handle_batch
-from rollout_settings import SettingsError, load_settings
-from rollout_testkit import (
+
+import rollout_handler
+from common.aws_clients import AwsClients
+from common.errors import ConfigurationError
+from config import constants
+from rollout.settings import load_settings
+from rollout_handler import handle_batch
+from tests.unit.rollout.rollout_testkit import (
     CFN_ROLE_ARN,
     MODEL_LOGICAL_ID,
     NAMESPACE,
@@ -31,6 +35,8 @@ from rollout_testkit import (
     REGION,
     STACK_NAME,
     CallRecorder,
+    FixedClients,
+    LambdaContext,
     clients,
     create_small_stack,
     parameter_change,
@@ -63,7 +69,7 @@ def log_lines(capsys):
 
 def run(aws, *records, cloudformation=None):
     batch = {"Records": list(records)}
-    rollout_clients = AwsClients(
+    rollout_clients = FixedClients(
         cloudformation=cloudformation or aws["cloudformation"],
         ssm=aws["ssm"],
         cloudwatch=aws["cloudwatch"],
@@ -111,7 +117,7 @@ def test_parameter_change_updates_the_stack_to_the_new_model(aws, log_lines):
     assert stack["RoleARN"] == CFN_ROLE_ARN
     events = [line["event"] for line in log_lines()]
     assert events == ["rollout_requested", "rollout_started"]
-    assert log_lines()[1]["parameter_version"] == 2
+    assert log_lines()[1]["parameterVersion"] == 2
     assert metric_names(aws) == {"RolloutRequested", "RolloutStarted"}
 
 
@@ -166,8 +172,8 @@ def test_change_during_an_update_is_deferred_then_applied_with_the_newest_value(
         "rollout_started",
     ]
     assert lines[1]["reason"] == "stack is UPDATE_IN_PROGRESS"
-    assert lines[1]["will_retry"] is True
-    assert lines[3]["parameter_version"] == 3
+    assert lines[1]["willRetry"] is True
+    assert lines[3]["parameterVersion"] == 3
     assert metric_names(aws) == {"RolloutRequested", "RolloutDeferred", "RolloutStarted"}
 
 
@@ -191,7 +197,7 @@ def test_no_updates_to_perform_counts_as_already_up_to_date(aws, log_lines):
     outcome = log_lines()[-1]
     assert outcome["event"] == "rollout_up_to_date"
     assert "No updates are to be performed" in outcome["reason"]
-    assert outcome["will_retry"] is False
+    assert outcome["willRetry"] is False
     assert "RolloutUpToDate" in metric_names(aws)
 
 
@@ -243,7 +249,7 @@ def test_stack_outcomes_are_logged_and_counted_and_never_retried(aws, log_lines)
         "rollout_rolled_back",
         "rollout_update_failed",
     ]
-    assert [line["started_by_rollout"] for line in lines] == [True, True, False]
+    assert [line["startedByRollout"] for line in lines] == [True, True, False]
     assert metric_names(aws) == {"RolloutSucceeded", "RolloutRolledBack", "RolloutUpdateFailed"}
 
 
@@ -263,21 +269,33 @@ def test_invalid_record_is_kept_for_the_dead_letter_queue_and_does_not_block_oth
     )
 
 
-def test_lambda_entry_point_reads_its_environment(aws, monkeypatch, log_lines):
+@pytest.fixture
+def container_clients(aws, monkeypatch):
+    """The function's own clients (``rollout_handler.CLIENTS``), fresh and created on moto."""
+    fresh = AwsClients(rollout_handler.BUDGETS, rollout_handler.RESERVE_SECONDS)
+    monkeypatch.setattr(rollout_handler, "CLIENTS", fresh)
+    return fresh
+
+
+def test_lambda_entry_point_reads_its_environment(aws, monkeypatch, container_clients, log_lines):
     for name, value in settings_env().items():
         monkeypatch.setenv(name, value)
-    rollout_handler._default_clients.cache_clear()
     create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
     put_model_key(aws["ssm"], "models/v2.tar.gz")
-    try:
-        response = rollout_handler.lambda_handler(
-            {"Records": [parameter_change(message_id="m1")]}, None
-        )
-    finally:
-        rollout_handler._default_clients.cache_clear()
+
+    response = rollout_handler.lambda_handler(
+        {"Records": [parameter_change(message_id="m1")]},
+        LambdaContext(remaining_seconds=constants.ROLLOUT_TIMEOUT_SECONDS),
+    )
 
     assert response == {"batchItemFailures": []}
-    assert log_lines()[-1]["event"] == "rollout_started"
+    last = log_lines()[-1]
+    assert last["event"] == "rollout_started"
+    assert (last["logger"], last["requestId"], last["stackName"]) == (
+        "model_rollout",
+        "req-rollout",
+        STACK_NAME,
+    )
 
 
 @pytest.mark.parametrize(
@@ -289,7 +307,7 @@ def test_lambda_entry_point_reads_its_environment(aws, monkeypatch, log_lines):
     ],
 )
 def test_bad_environment_is_named(change, message):
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(ConfigurationError, match=message):
         load_settings({**settings_env(), **change})
 
 
@@ -313,7 +331,7 @@ def test_an_event_that_is_no_batch_is_logged_and_counted_not_raised(aws, log_lin
     response = handle_batch(
         event,
         SETTINGS,
-        AwsClients(
+        FixedClients(
             cloudformation=aws["cloudformation"], ssm=aws["ssm"], cloudwatch=aws["cloudwatch"]
         ),
     )
@@ -322,7 +340,7 @@ def test_an_event_that_is_no_batch_is_logged_and_counted_not_raised(aws, log_lin
     [line] = log_lines()
     assert line["event"] == "rollout_invalid_request"
     assert line["problem"] == problem
-    assert line["will_retry"] is False
+    assert line["willRetry"] is False
     assert metric_names(aws) == {"RolloutInvalidRequest"}
 
 
@@ -342,7 +360,7 @@ def test_a_record_that_is_no_object_does_not_fail_the_valid_records_beside_it(aw
         "SQS record is a int, not an object",
         "SQS record has no messageId",
     ]
-    assert all(line["will_retry"] is False for line in invalid)
+    assert all(line["willRetry"] is False for line in invalid)
     assert lines[-1]["event"] == "rollout_started"
     assert served_model_data_url(aws["cloudformation"], aws["sagemaker"], MODEL_LOGICAL_ID) == (
         "s3://model-bucket/models/v2.tar.gz"
@@ -385,36 +403,42 @@ def test_an_unreachable_cloudformation_defers_and_outcomes_are_counted_once(
         "rollout_deferred",
     ]
     assert lines[-1]["reason"].startswith(f"{operation}: EndpointConnectionError: ")
-    assert lines[-1]["will_retry"] is True
+    assert lines[-1]["willRetry"] is True
     assert metric_names(aws) == {"RolloutSucceeded", "RolloutRequested", "RolloutDeferred"}
 
 
-def test_the_worst_case_of_every_attempt_timing_out_fits_the_function_timeout(aws_credentials):
-    from config import constants
-
-    rollout_handler._default_clients.cache_clear()
-    try:
-        client = rollout_handler._default_clients().cloudformation
-    finally:
-        rollout_handler._default_clients.cache_clear()
-    config = client.meta.config
-    attempts = config.retries["total_max_attempts"]
-    assert config.retries["mode"] == "standard"
-    assert "max_attempts" not in config.retries  # it would count retries, not attempts
-    # Standard mode's backoff before attempt n + 1 is at most 2 ** (n - 1) seconds.
-    backoff = sum(2 ** (n - 1) for n in range(1, attempts))
-    per_call = attempts * (config.connect_timeout + config.read_timeout) + backoff
-    worst_case = rollout_handler.AWS_CALLS_PER_INVOCATION * per_call
-    assert worst_case < constants.ROLLOUT_TIMEOUT_SECONDS
+def test_with_the_whole_timeout_left_the_first_attempt_of_every_call_is_sent():
+    """The time guard (common.aws_clients) refuses an attempt that could outlive the function;
+    with a fresh invocation's time it must let every call start, or no rollout could run."""
+    for service in rollout_handler.BUDGETS:
+        needed = rollout_handler.CLIENTS.seconds_needed(service, attempt=1)
+        assert needed < constants.ROLLOUT_TIMEOUT_SECONDS, service
 
 
-def test_an_update_makes_no_more_aws_calls_than_the_timeout_arithmetic_counts(aws, log_lines):
+def test_an_attempt_the_remaining_time_cannot_cover_is_not_sent_and_defers(
+    aws, monkeypatch, container_clients, log_lines
+):
+    for name, value in settings_env().items():
+        monkeypatch.setenv(name, value)
     create_small_stack(aws["cloudformation"], aws["ssm"], "models/v1.tar.gz")
-    put_model_key(aws["ssm"], "models/v2.tar.gz")
-    recorders = [CallRecorder(aws[service]) for service in ("cloudformation", "ssm", "cloudwatch")]
+    sent = []
+    container_clients.client("cloudformation").meta.events.register(
+        "before-send.cloudformation", lambda **_: sent.append(1)
+    )
+    too_little = container_clients.seconds_needed("cloudformation", attempt=1) - 0.5
 
-    run(aws, parameter_change(message_id="m1"), stack_status_change("UPDATE_COMPLETE"))
+    response = rollout_handler.lambda_handler(
+        {"Records": [parameter_change(message_id="m1")]},
+        LambdaContext(remaining_seconds=too_little),
+    )
 
-    assert log_lines()[-1]["event"] == "rollout_started"
-    calls = [name for recorder in recorders for name, _ in recorder.calls]
-    assert len(calls) == rollout_handler.AWS_CALLS_PER_INVOCATION, calls
+    assert failed_ids(response) == ["m1"]
+    assert sent == []
+    deferred = log_lines()[-1]
+    assert deferred["event"] == "rollout_deferred"
+    assert deferred["reason"].startswith(
+        "DescribeStacks: OutOfTimeError: DescribeStacks attempt 1 not sent"
+    )
+    assert deferred["willRetry"] is True
+    # The metrics call keeps its own, smaller reserve: the deferral is still counted.
+    assert metric_names(aws) == {"RolloutRequested", "RolloutDeferred"}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import boto3
 from botocore.stub import ANY, Stubber
-from rollout_cloudformation import attempt_rollout
-from rollout_decision import Outcome
-from rollout_settings import load_settings
-from rollout_testkit import PARAMETER, REGION, STACK_NAME, settings_env
+
+from rollout.cloudformation import attempt_rollout
+from rollout.decision import Outcome
+from rollout.settings import load_settings
+from tests.unit.rollout.rollout_testkit import PARAMETER, REGION, STACK_NAME, settings_env
 
 SETTINGS = load_settings(settings_env())
 

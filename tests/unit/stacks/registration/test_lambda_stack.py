@@ -11,9 +11,6 @@ its key, which this stack owns: tests/unit/stacks/operations/test_operations_ale
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from config import constants
@@ -28,7 +25,6 @@ from tests.unit.stacks.stack_template_queries import (
 )
 
 STACK = constants.LAMBDA_STACK_NAME
-REPO_ROOT = Path(__file__).resolve().parents[4]
 PARAMETER_ARN = (
     "arn:${Ref:AWS::Partition}:ssm:${Ref:AWS::Region}:${Ref:AWS::AccountId}:parameter"
     + constants.SSM_PARAMETER_MODEL
@@ -259,23 +255,6 @@ def test_the_model_parameter_is_not_a_cloudformation_resource(templates):
         assert resources_of_type(template, "AWS::SSM::Parameter") == {}, name
 
 
-def test_code_asset_is_the_lambda_directory_with_the_handler_entry(synthesized_app, function):
-    outdir = Path(synthesized_app.directory)
-    manifest = json.loads((outdir / f"{STACK}.assets.json").read_text(encoding="utf-8"))
-    asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
-    source = manifest["files"][asset_hash]["source"]
-    assert source["packaging"] == "zip"
-    staged = outdir / source["path"]
-    assert sorted(p.name for p in staged.glob("*.py")) == sorted(
-        p.name for p in (REPO_ROOT / constants.LAMBDA_ASSET_DIR).glob("*.py")
-    ), f"the function's code is not the {constants.LAMBDA_ASSET_DIR}/ directory"
-    module, function_name = constants.LAMBDA_HANDLER.rsplit(".", 1)
-    entry = staged / f"{module}.py"
-    assert entry.is_file(), f"{entry.name} missing from the {constants.LAMBDA_ASSET_DIR}/ asset"
-    assert f"def {function_name}(" in entry.read_text(encoding="utf-8")
-    assert not list(staged.rglob("__pycache__"))
-
-
 # -- alarms on the registration metrics (ADR-0012, ADR-0014) ---------------------------------
 
 ALARMED_METRICS = {
@@ -312,7 +291,7 @@ def test_deleted_overwritten_and_rejected_registrations_each_raise_an_alarm(temp
         assert alarm["Threshold"] == constants.REGISTRATION_METRIC_ALARM_THRESHOLD == 1
         # An idle period (no invocation, no data) is not an incident.
         assert alarm["TreatMissingData"] == "notBreaching", metric
-        # The function sends its metrics without dimensions (lambda/registration_metrics.py).
+        # The function sends its metrics without dimensions (lambda/registration/contract.py).
         assert "Dimensions" not in alarm, metric
         assert alarm["AlarmDescription"], metric
 

@@ -10,14 +10,8 @@ from dataclasses import replace
 
 import aws_cdk as cdk
 import pytest
-import rollout_handler
-import rollout_settings
-import rollout_telemetry
 from aws_cdk.assertions import Match, Template
-from rollout_decision import RolloutRequest, StackOutcome, parse_record
-from rollout_testkit import sqs_record
 
-from cdk_exercise_stacks.rollout import model_rollout
 from cdk_exercise_stacks.rollout.model_rollout import ModelRollout
 from cdk_exercise_stacks.sagemaker_endpoints import ROLLOUT_ASSET_PATH, ROLLOUT_SETTINGS
 from config import constants
@@ -124,20 +118,15 @@ def test_function_is_single_file_of_calls_with_partial_batch_failures(template):
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_function_environment_is_what_the_asset_reads(built, template):
+def test_function_environment_names_its_stack_role_parameter_and_namespace(built, template):
+    """The values; that the function reads these names: tests/unit/test_runtime_contract.py."""
     variables = only(template, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
-    assert set(variables) == {
-        *rollout_settings.REQUIRED_ENV_VARS,
-        rollout_settings.METRICS_NAMESPACE_ENV_VAR,
-    }
-    assert variables[rollout_settings.STACK_NAME_ENV_VAR] == "sagemaker-endpoint-stack"
-    assert variables[rollout_settings.PARAMETER_NAME_ENV_VAR] == PARAMETER
-    assert variables[rollout_settings.METRICS_NAMESPACE_ENV_VAR] == (
-        constants.ROLLOUT_METRICS_NAMESPACE
-    )
     service_role_id = built["parts"].logical_id(built["rollout"].service_role.role)
-    assert variables[rollout_settings.CFN_ROLE_ARN_ENV_VAR] == {
-        "Fn::GetAtt": [service_role_id, "Arn"]
+    assert variables == {
+        constants.ROLLOUT_STACK_NAME_ENV_VAR: "sagemaker-endpoint-stack",
+        constants.ROLLOUT_PARAMETER_ENV_VAR: PARAMETER,
+        constants.METRICS_NAMESPACE_ENV_VAR: constants.ROLLOUT_METRICS_NAMESPACE,
+        constants.ROLLOUT_CFN_ROLE_ARN_ENV_VAR: {"Fn::GetAtt": [service_role_id, "Arn"]},
     }
 
 
@@ -260,21 +249,6 @@ def test_alarms_watch_the_dead_letter_queue_and_the_rollout_metrics(built, templ
         assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
-def test_alarm_metric_names_are_the_ones_the_function_emits():
-    emitted = set(rollout_telemetry.METRIC_NAMES.values())
-    alarmed = {
-        model_rollout.FAILED_METRIC,
-        model_rollout.ROLLED_BACK_METRIC,
-        model_rollout.UPDATE_FAILED_METRIC,
-    }
-    assert alarmed <= emitted
-
-
-def test_alarm_dimension_is_the_one_the_function_writes():
-    """The asset cannot import config/: the two spellings are tied here."""
-    assert rollout_telemetry.STACK_DIMENSION == constants.ROLLOUT_METRICS_STACK_DIMENSION
-
-
 @pytest.mark.parametrize(
     ("parameter_name", "problem"),
     [
@@ -346,61 +320,3 @@ def test_the_rollout_is_built_from_the_settings_it_is_given():
     assert statements["PutRolloutMetrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "OtherRollout"}
     }
-
-
-# -------------------------------------------------- the rules and the handler agree on events --
-
-
-def _pattern(template: Template, source: str) -> dict:
-    rule = only(template, "AWS::Events::Rule", {"EventPattern": {"source": [source]}})
-    return rule["Properties"]["EventPattern"]
-
-
-def test_every_parameter_change_the_rule_delivers_is_a_rollout_request(template):
-    """Events built from the synthesized pattern go through the handler's parse path: a pattern
-    and a parser typed apart can drift (a new operation, a renamed detail-type)."""
-    pattern = _pattern(template, "aws.ssm")
-    [source], [detail_type] = pattern["source"], pattern["detail-type"]
-    [name] = pattern["detail"]["name"]
-    operations = pattern["detail"]["operation"]
-    assert operations
-    for operation in operations:
-        event = {
-            "source": source,
-            "detail-type": detail_type,
-            "time": "2026-11-27T10:00:00Z",
-            "detail": {"name": name, "type": "String", "operation": operation},
-        }
-        parsed = parse_record(sqs_record(event, f"m-{operation}"), PARAMETER)
-        assert parsed == RolloutRequest(f"m-{operation}", name, operation, event["time"])
-
-
-# The verdict of each terminal status: only a completed update succeeded, only a completed
-# rollback rolled back; a failed rollback or a failed update needs an operator.
-OUTCOME_EVENT_OF_STATUS = {
-    "UPDATE_COMPLETE": "succeeded",
-    "UPDATE_ROLLBACK_COMPLETE": "rolled_back",
-    "UPDATE_ROLLBACK_FAILED": "update_failed",
-    "UPDATE_FAILED": "update_failed",
-}
-
-
-def test_every_stack_status_the_outcome_rule_delivers_is_reported_as_its_verdict(template):
-    pattern = _pattern(template, "aws.cloudformation")
-    [source], [detail_type] = pattern["source"], pattern["detail-type"]
-    statuses = pattern["detail"]["status-details"]["status"]
-    assert sorted(statuses) == sorted(OUTCOME_EVENT_OF_STATUS)
-    for status in statuses:
-        event = {
-            "source": source,
-            "detail-type": detail_type,
-            "detail": {
-                "stack-id": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
-                "status-details": {"status": status, "status-reason": ""},
-                "client-request-token": "model-rollout-m1",
-            },
-        }
-        parsed = parse_record(sqs_record(event, f"o-{status}"), PARAMETER)
-        assert isinstance(parsed, StackOutcome), parsed
-        assert parsed.status == status
-        assert rollout_handler.outcome_event(status) == OUTCOME_EVENT_OF_STATUS[status]

@@ -1,0 +1,120 @@
+"""The provenance stored with every registration: the codec between a Registration and the
+JSON Description of the parameter version that holds it. Pure: no AWS calls.
+
+The Description is written in the same PutParameter as the value, so value and ordering state
+can never disagree (ADR-0010).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from registration.registered_model import ORIGIN_OUT_OF_BAND, Registration
+from registration.s3_events import (
+    MalformedEventError,
+    is_hex,
+    is_json_type,
+    parse_event_time,
+    valid_size,
+)
+
+PROVENANCE_SCHEMA = "model-registration/1"
+MAX_DESCRIPTION_LENGTH = 1024
+
+
+def to_description(registration: Registration) -> str:
+    """The provenance JSON stored as the parameter version's Description."""
+    description = json.dumps(
+        {
+            "schema": PROVENANCE_SCHEMA,
+            "origin": registration.origin,
+            "bucket": registration.bucket,
+            "eventName": registration.event_name,
+            "eventTime": registration.event_time,
+            "sequencer": registration.sequencer,
+            "versionId": registration.version_id,
+            "eTag": registration.etag,
+            "size": registration.size,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise MalformedEventError(
+            f"the provenance of {registration.key!r} is {len(description)} characters; a "
+            f"parameter description holds {MAX_DESCRIPTION_LENGTH} (event fields too long)"
+        )
+    return description
+
+
+def from_parameter_version(
+    value: str, description: str | None, last_modified: datetime
+) -> Registration:
+    """The registration a stored parameter version records.
+
+    A version without our provenance (created by a stack, the console, or an older handler)
+    counts as registered at its write time, so later uploads replace it and late deliveries
+    of earlier uploads do not. So does a version whose provenance cannot be trusted (wrong
+    types, a time outside years 1-9999, JSON nested too deeply to parse): stored state is
+    never a reason to fail, since no retry of the event could repair it.
+    """
+    provenance = _parse_provenance(description)
+    if provenance is not None:
+        try:
+            return Registration(
+                key=value,
+                occurred_at=parse_event_time(provenance["eventTime"], "description.eventTime"),
+                event_time=provenance["eventTime"],
+                origin=provenance["origin"],
+                bucket=provenance.get("bucket"),
+                event_name=provenance.get("eventName"),
+                sequencer=provenance.get("sequencer"),
+                version_id=provenance.get("versionId"),
+                etag=provenance.get("eTag"),
+                size=provenance.get("size"),
+            )
+        except MalformedEventError:
+            pass
+    written_at = last_modified.astimezone(UTC)
+    return Registration(
+        key=value,
+        occurred_at=written_at,
+        event_time=written_at.isoformat(),
+        origin=ORIGIN_OUT_OF_BAND,
+    )
+
+
+_PROVENANCE_TYPES: dict[str, tuple[type, ...]] = {
+    "origin": (str,),
+    "bucket": (str, type(None)),
+    "eventName": (str, type(None)),
+    "eventTime": (str,),
+    "sequencer": (str, type(None)),
+    "versionId": (str, type(None)),
+    "eTag": (str, type(None)),
+    "size": (int, type(None)),
+}
+
+
+def _parse_provenance(description: str | None) -> dict[str, Any] | None:
+    if not description:
+        return None
+    try:
+        data = json.loads(description)
+    # RecursionError: 1024 characters of "[" nest deeper than json's recursion limit.
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != PROVENANCE_SCHEMA:
+        return None
+    for name, types in _PROVENANCE_TYPES.items():
+        if not is_json_type(data.get(name), types):
+            return None
+    sequencer = data.get("sequencer")
+    if sequencer is not None and not is_hex(sequencer):
+        return None
+    size = data.get("size")
+    if size is not None and not valid_size(size):
+        return None
+    return data
