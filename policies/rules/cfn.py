@@ -33,14 +33,6 @@ def is_false(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() == "false"
 
 
-def is_intrinsic(value: Any) -> bool:
-    """A single-key dict whose key is ``Ref`` or ``Fn::*``: a value known only at deploy time."""
-    if not isinstance(value, Mapping) or len(value) != 1:
-        return False
-    (key,) = value.keys()
-    return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
-
-
 def _walk(value: Any) -> Iterator[Any]:
     yield value
     if isinstance(value, Mapping):

@@ -28,7 +28,7 @@ from policies.nag import (
 from policies.nag.base import ProjectNagPack, Rule
 from policies.nag.findings import nag_findings, validation_report_findings
 from policies.nag.strict import STRICT_MARKER
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"

@@ -10,7 +10,7 @@ from cdk_nag import NagRuleCompliance
 
 from policies.exceptions import acknowledge
 from policies.nag import LeastPrivilegeChecks
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "IamPackTest"
 PARAMETER_ARN = "arn:aws:ssm:us-east-1:111122223333:parameter/sentiment_model/latest_object_key"

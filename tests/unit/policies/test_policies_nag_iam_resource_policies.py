@@ -20,7 +20,7 @@ from cdk_nag import NagRuleCompliance
 from cdk_exercise_stacks.constructs.pipeline_key import pipeline_key
 from policies.nag import LeastPrivilegeChecks
 from policies.rules import iam as rules
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 ROOT = {"AWS": "arn:aws:iam::111122223333:root"}
 QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:q"

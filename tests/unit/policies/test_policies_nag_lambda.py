@@ -11,7 +11,7 @@ from aws_cdk.aws_lambda_destinations import SqsDestination
 from cdk_nag import NagRuleCompliance
 
 from policies.nag import LambdaResilienceChecks
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "LambdaPackTest"
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagRuleCompliance
 
 from policies.nag import S3BaselineChecks
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "S3PackTest"
 

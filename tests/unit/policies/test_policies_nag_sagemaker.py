@@ -10,7 +10,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from cdk_nag import NagRuleCompliance
 
 from policies.nag import SageMakerServingChecks
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "SageMakerPackTest"
 ROLE_ARN = "arn:aws:iam::111122223333:role/serving"
