@@ -17,22 +17,8 @@ def _versioning(resource: ResourceView) -> NagRuleCompliance:
     return compliant_if(s3_rules.versioning_enabled(resource.properties))
 
 
-def _public_access_block(resource: ResourceView) -> NagRuleCompliance:
-    return compliant_if(not s3_rules.public_access_gaps(resource.properties))
-
-
-def _tls_only_policy(resource: ResourceView) -> NagRuleCompliance:
-    for policy in resource.others("AWS::S3::BucketPolicy").values():
-        policy_bucket = policy.get("Bucket")
-        if s3_rules.policy_is_for_bucket(
-            policy_bucket, resource.logical_id, resource.properties
-        ) and s3_rules.policy_enforces_tls(policy.get("PolicyDocument"), policy_bucket):
-            return NagRuleCompliance.COMPLIANT
-    return NagRuleCompliance.NON_COMPLIANT
-
-
 class S3BaselineChecks(ProjectNagPack):
-    """Versioning, default encryption, all four public-access blocks, TLS-only bucket policy.
+    """Versioning and default encryption (SSE-S3).
 
     ``allowed_sse_algorithms``: the default-encryption algorithms accepted; AES256 (SSE-S3)
     only by default, as the brief requires for the model bucket and as the project decided for
@@ -77,26 +63,5 @@ class S3BaselineChecks(ProjectNagPack):
                 ),
                 resource_types=BUCKET,
                 check=default_encryption,
-            ),
-            Rule(
-                suffix="PublicAccessBlock",
-                info="The S3 bucket does not set all four public access block settings to true.",
-                explanation=(
-                    "BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and "
-                    "RestrictPublicBuckets together stop any ACL or policy from exposing models."
-                ),
-                resource_types=BUCKET,
-                check=_public_access_block,
-            ),
-            Rule(
-                suffix="TlsOnlyPolicy",
-                info="No bucket policy of the stack denies s3:* to everyone when "
-                "aws:SecureTransport is false, on the bucket and its objects.",
-                explanation=(
-                    "Without a TLS-only policy, clients can read and write models over plain "
-                    "HTTP; the deny must cover both the bucket ARN and <bucket ARN>/*."
-                ),
-                resource_types=BUCKET,
-                check=_tls_only_policy,
             ),
         )

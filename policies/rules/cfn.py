@@ -10,6 +10,15 @@ PSEUDO_PARAMETER_PREFIX = "AWS::"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...``, or None as soon as a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
 def as_list(value: Any) -> list[Any]:
     """A CloudFormation "string or list of strings" value as a list (None -> [])."""
     if value is None:
@@ -24,13 +33,6 @@ def is_true(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().lower() == "true"
-
-
-def is_false(value: Any) -> bool:
-    """True for the JSON boolean false or the string "false" (any case)."""
-    if isinstance(value, bool):
-        return not value
-    return isinstance(value, str) and value.strip().lower() == "false"
 
 
 def _walk(value: Any) -> Iterator[Any]:

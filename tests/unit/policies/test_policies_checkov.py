@@ -144,36 +144,9 @@ def _bucket(algorithm="AES256", **extra) -> dict:
     }
 
 
-def _bucket_policy(bucket_id: str, *, objects_only: bool = False) -> dict:
-    arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
-    resources = [_join(arn, "/*")] if objects_only else [arn, _join(arn, "/*")]
-    return {
-        "Type": "AWS::S3::BucketPolicy",
-        "Properties": {
-            "Bucket": {"Ref": bucket_id},
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Effect": "Deny",
-                        "Principal": {"AWS": "*"},
-                        "Action": "s3:*",
-                        "Resource": resources,
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ]
-            },
-        },
-    }
-
-
 S3_TEMPLATE = {
     "BucketGood": _bucket(),
-    "BucketGoodPolicy": _bucket_policy("BucketGood"),
     "BucketKms": _bucket("aws:kms"),
-    "BucketKmsPolicy": _bucket_policy("BucketKms"),
-    "BucketWithoutPolicy": _bucket(),
-    "BucketObjectsOnly": _bucket(),
-    "BucketObjectsOnlyPolicy": _bucket_policy("BucketObjectsOnly", objects_only=True),
 }
 
 
@@ -194,31 +167,16 @@ def _log_group(**properties) -> dict:
     return {"Type": "AWS::Logs::LogGroup", "Properties": properties}
 
 
-def _invoke_config(function_id: str, destination: dict) -> dict:
-    return {
-        "Type": "AWS::Lambda::EventInvokeConfig",
-        "Properties": {
-            "FunctionName": {"Ref": function_id},
-            "Qualifier": "$LATEST",
-            "DestinationConfig": destination,
-        },
-    }
-
-
 QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:failures"
 LAMBDA_TEMPLATE = {
     "FnGood": _function(LoggingConfig={"LogGroup": {"Ref": "FnGoodLogs"}}),
     "FnGoodLogs": _log_group(RetentionInDays=365),
-    "FnGoodInvoke": _invoke_config("FnGood", {"OnFailure": {"Destination": QUEUE_ARN}}),
-    "FnDeadLetter": _function(DeadLetterConfig={"TargetArn": QUEUE_ARN}),
-    "FnDeadLetterLogs": _log_group(
-        LogGroupName=_join("/aws/lambda/", {"Ref": "FnDeadLetter"}), RetentionInDays=365
+    "FnDefaultGroup": _function(DeadLetterConfig={"TargetArn": QUEUE_ARN}),
+    "FnDefaultGroupLogs": _log_group(
+        LogGroupName=_join("/aws/lambda/", {"Ref": "FnDefaultGroup"}), RetentionInDays=365
     ),
-    "FnOnSuccessOnly": _function(LoggingConfig={"LogGroup": {"Ref": "FnOnSuccessOnlyLogs"}}),
-    "FnOnSuccessOnlyLogs": _log_group(),
-    "FnOnSuccessOnlyInvoke": _invoke_config(
-        "FnOnSuccessOnly", {"OnSuccess": {"Destination": QUEUE_ARN}}
-    ),
+    "FnLogsForever": _function(LoggingConfig={"LogGroup": {"Ref": "FnLogsForeverLogs"}}),
+    "FnLogsForeverLogs": _log_group(),
     "FnBare": _function(),
 }
 
@@ -352,8 +310,6 @@ CUSTOM_CASES = [
     ("CKV_MLOPS_3", "PolicyMetricsAnywhere", "FAILED"),
     ("CKV_MLOPS_4", "RoleGood", "PASSED"),
     ("CKV_MLOPS_4", "RoleFullAccess", "FAILED"),
-    ("CKV_MLOPS_5", "BucketGoodPolicy", "PASSED"),
-    ("CKV_MLOPS_5", "BucketObjectsOnlyPolicy", "FAILED"),
     ("CKV_MLOPS_6", "BucketGood", "PASSED"),
     ("CKV_MLOPS_6", "BucketKms", "FAILED"),
     ("CKV_MLOPS_7", "ModelGood", "PASSED"),
@@ -362,15 +318,9 @@ CUSTOM_CASES = [
     ("CKV_MLOPS_8", "ConfigNamed", "FAILED"),
     ("CKV_MLOPS_9", "EndpointBlueGreenRetaining", "PASSED"),
     ("CKV_MLOPS_9", "EndpointBlueGreenResetting", "FAILED"),
-    ("CKV2_MLOPS_1", "BucketGood", "PASSED"),
-    ("CKV2_MLOPS_1", "BucketWithoutPolicy", "FAILED"),
-    ("CKV2_MLOPS_2", "FnGood", "PASSED"),
-    ("CKV2_MLOPS_2", "FnDeadLetter", "PASSED"),
-    ("CKV2_MLOPS_2", "FnOnSuccessOnly", "FAILED"),
-    ("CKV2_MLOPS_2", "FnBare", "FAILED"),
     ("CKV2_MLOPS_3", "FnGood", "PASSED"),
-    ("CKV2_MLOPS_3", "FnDeadLetter", "PASSED"),
-    ("CKV2_MLOPS_3", "FnOnSuccessOnly", "FAILED"),
+    ("CKV2_MLOPS_3", "FnDefaultGroup", "PASSED"),
+    ("CKV2_MLOPS_3", "FnLogsForever", "FAILED"),
     ("CKV2_MLOPS_3", "FnBare", "FAILED"),
     ("CKV2_MLOPS_4", "EndpointScaledRetaining", "PASSED"),
     ("CKV2_MLOPS_4", "EndpointUnscaled", "FAILED"),
@@ -390,7 +340,10 @@ def test_every_custom_check_is_exercised_both_ways():
     verdicts: dict[str, set[str]] = {}
     for check_id, _, expected in CUSTOM_CASES:
         verdicts.setdefault(check_id, set()).add(expected)
-    custom = {f"CKV_MLOPS_{n}" for n in range(1, 10)} | {f"CKV2_MLOPS_{n}" for n in range(1, 6)}
+    # Retired with the cdk-nag rules they mirrored (ADR 0042): CKV_MLOPS_5, CKV2_MLOPS_1 and 2.
+    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 4, 6, 7, 8, 9)} | {
+        f"CKV2_MLOPS_{n}" for n in (3, 4, 5)
+    }
     assert set(verdicts) == custom
     assert all(v == {"PASSED", "FAILED"} for v in verdicts.values())
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagRuleCompliance
@@ -13,16 +12,6 @@ from policies.nag import S3BaselineChecks
 from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "S3PackTest"
-
-
-def _tls_statement(bucket_arn: str) -> dict:
-    return {
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 def _baseline(**overrides) -> dict:
@@ -45,29 +34,6 @@ def evaluation(tmp_path_factory):
     s3.Bucket(stack, "Unversioned", **_baseline(versioned=False))
     s3.Bucket(stack, "KmsEncrypted", **_baseline(encryption=s3.BucketEncryption.KMS_MANAGED))
     s3.CfnBucket(stack, "Unencrypted", versioning_configuration={"status": "Enabled"})
-    s3.Bucket(
-        stack,
-        "AclsOnlyBlocked",
-        **_baseline(block_public_access=s3.BlockPublicAccess(block_public_acls=True)),
-    )
-    s3.Bucket(stack, "NoTlsPolicy", **_baseline(enforce_ssl=False))
-    objects_only = s3.Bucket(stack, "TlsOnObjectsOnly", **_baseline(enforce_ssl=False))
-    objects_only.add_to_resource_policy(
-        iam.PolicyStatement(
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:*"],
-            resources=[objects_only.arn_for_objects("*")],
-            conditions={"Bool": {"aws:SecureTransport": "false"}},
-        )
-    )
-    s3.CfnBucket(stack, "LiteralName", bucket_name="literal-model-bucket")
-    s3.CfnBucketPolicy(
-        stack,
-        "LiteralNamePolicy",
-        bucket="literal-model-bucket",
-        policy_document={"Statement": [_tls_statement("arn:aws:s3:::literal-model-bucket")]},
-    )
     status = cdk.CfnParameter(stack, "VersioningStatus", default="Enabled")
     s3.CfnBucket(
         stack, "TokenVersioning", versioning_configuration={"status": status.value_as_string}
@@ -84,12 +50,6 @@ CASES = [
     ("MlopsS3-DefaultEncryption", "Compliant/Resource", "COMPLIANT"),
     ("MlopsS3-DefaultEncryption", "KmsEncrypted/Resource", "NON_COMPLIANT"),
     ("MlopsS3-DefaultEncryption", "Unencrypted", "NON_COMPLIANT"),
-    ("MlopsS3-PublicAccessBlock", "Compliant/Resource", "COMPLIANT"),
-    ("MlopsS3-PublicAccessBlock", "AclsOnlyBlocked/Resource", "NON_COMPLIANT"),
-    ("MlopsS3-TlsOnlyPolicy", "Compliant/Resource", "COMPLIANT"),
-    ("MlopsS3-TlsOnlyPolicy", "NoTlsPolicy/Resource", "NON_COMPLIANT"),
-    ("MlopsS3-TlsOnlyPolicy", "TlsOnObjectsOnly/Resource", "NON_COMPLIANT"),
-    ("MlopsS3-TlsOnlyPolicy", "LiteralName", "COMPLIANT"),
 ]
 
 
