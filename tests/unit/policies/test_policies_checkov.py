@@ -129,11 +129,15 @@ RESOURCE_POLICY_TEMPLATE = {
 }
 
 
+EXPIRE_REPLACED = {"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}
+
+
 def _bucket(algorithm="AES256", **extra) -> dict:
     return {
         "Type": "AWS::S3::Bucket",
         "Properties": {
             "VersioningConfiguration": {"Status": "Enabled"},
+            "LifecycleConfiguration": {"Rules": [EXPIRE_REPLACED]},
             "BucketEncryption": {
                 "ServerSideEncryptionConfiguration": [
                     {"ServerSideEncryptionByDefault": {"SSEAlgorithm": algorithm}}
@@ -147,6 +151,10 @@ def _bucket(algorithm="AES256", **extra) -> dict:
 S3_TEMPLATE = {
     "BucketGood": _bucket(),
     "BucketKms": _bucket("aws:kms"),
+    "BucketVersionsKeptForever": _bucket(LifecycleConfiguration={"Rules": []}),
+    "BucketVersionsExpireUnderAPrefix": _bucket(
+        LifecycleConfiguration={"Rules": [{**EXPIRE_REPLACED, "Prefix": "models/"}]}
+    ),
 }
 
 
@@ -312,6 +320,9 @@ CUSTOM_CASES = [
     ("CKV_MLOPS_4", "RoleFullAccess", "FAILED"),
     ("CKV_MLOPS_6", "BucketGood", "PASSED"),
     ("CKV_MLOPS_6", "BucketKms", "FAILED"),
+    ("CKV_MLOPS_10", "BucketGood", "PASSED"),
+    ("CKV_MLOPS_10", "BucketVersionsKeptForever", "FAILED"),
+    ("CKV_MLOPS_10", "BucketVersionsExpireUnderAPrefix", "FAILED"),
     ("CKV_MLOPS_7", "ModelGood", "PASSED"),
     ("CKV_MLOPS_7", "ModelNamed", "FAILED"),
     ("CKV_MLOPS_8", "ConfigGood", "PASSED"),
@@ -341,7 +352,7 @@ def test_every_custom_check_is_exercised_both_ways():
     for check_id, _, expected in CUSTOM_CASES:
         verdicts.setdefault(check_id, set()).add(expected)
     # Retired with the cdk-nag rules they mirrored (ADR 0042): CKV_MLOPS_5, CKV2_MLOPS_1 and 2.
-    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 4, 6, 7, 8, 9)} | {
+    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 4, 6, 7, 8, 9, 10)} | {
         f"CKV2_MLOPS_{n}" for n in (3, 4, 5)
     }
     assert set(verdicts) == custom

@@ -14,9 +14,13 @@ from tests.unit.policies.nag_evaluation import evaluate
 STACK = "S3PackTest"
 
 
+EXPIRE_REPLACED = s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))
+
+
 def _baseline(**overrides) -> dict:
     options = {
         "versioned": True,
+        "lifecycle_rules": [EXPIRE_REPLACED],
         "encryption": s3.BucketEncryption.S3_MANAGED,
         "enforce_ssl": True,
         "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
@@ -34,6 +38,35 @@ def evaluation(tmp_path_factory):
     s3.Bucket(stack, "Unversioned", **_baseline(versioned=False))
     s3.Bucket(stack, "KmsEncrypted", **_baseline(encryption=s3.BucketEncryption.KMS_MANAGED))
     s3.CfnBucket(stack, "Unencrypted", versioning_configuration={"status": "Enabled"})
+    s3.Bucket(stack, "VersionsKeptForever", **_baseline(lifecycle_rules=[]))
+    s3.Bucket(
+        stack,
+        "VersionsExpireUnderAPrefixOnly",
+        **_baseline(
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    prefix="models/", noncurrent_version_expiration=cdk.Duration.days(30)
+                )
+            ]
+        ),
+    )
+    s3.Bucket(
+        stack,
+        "VersionsExpireByADisabledRule",
+        **_baseline(
+            lifecycle_rules=[
+                s3.LifecycleRule(enabled=False, noncurrent_version_expiration=cdk.Duration.days(30))
+            ]
+        ),
+    )
+    s3.CfnBucket(
+        stack,
+        "LegacyExpirySpelling",
+        versioning_configuration={"status": "Enabled"},
+        lifecycle_configuration={
+            "rules": [{"status": "Enabled", "noncurrentVersionExpirationInDays": 30}]
+        },
+    )
     status = cdk.CfnParameter(stack, "VersioningStatus", default="Enabled")
     s3.CfnBucket(
         stack, "TokenVersioning", versioning_configuration={"status": status.value_as_string}
@@ -45,6 +78,11 @@ def evaluation(tmp_path_factory):
 CASES = [
     ("MlopsS3-Versioning", "Compliant/Resource", "COMPLIANT"),
     ("MlopsS3-Versioning", "Unversioned/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-Versioning", "LegacyExpirySpelling", "COMPLIANT"),
+    # Stricter than the stock S3BucketVersioningEnabled: old versions must expire, bucket-wide.
+    ("MlopsS3-Versioning", "VersionsKeptForever/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-Versioning", "VersionsExpireUnderAPrefixOnly/Resource", "NON_COMPLIANT"),
+    ("MlopsS3-Versioning", "VersionsExpireByADisabledRule/Resource", "NON_COMPLIANT"),
     # A deploy-time value cannot be shown to be "Enabled": the rule fails closed.
     ("MlopsS3-Versioning", "TokenVersioning", "NON_COMPLIANT"),
     ("MlopsS3-DefaultEncryption", "Compliant/Resource", "COMPLIANT"),
@@ -75,14 +113,3 @@ def test_not_applicable_when_evaluated_on_a_queue():
         assert pack.rule(rule_id).evaluate(queue.node.default_child) == (
             NagRuleCompliance.NOT_APPLICABLE
         )
-
-
-def test_allowed_algorithms_are_configurable():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    bucket = s3.Bucket(cdk.Stack(app, "Kms"), "B", encryption=s3.BucketEncryption.KMS_MANAGED)
-    rule_id = "MlopsS3-DefaultEncryption"
-    kms_pack = S3BaselineChecks(reports=False, allowed_sse_algorithms=("aws:kms",))
-    default_pack = S3BaselineChecks(reports=False)
-    node = bucket.node.default_child
-    assert kms_pack.rule(rule_id).evaluate(node) == NagRuleCompliance.COMPLIANT
-    assert default_pack.rule(rule_id).evaluate(node) == NagRuleCompliance.NON_COMPLIANT
