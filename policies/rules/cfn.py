@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -100,9 +101,26 @@ def _raw_parts(value: Any) -> Iterator[Any]:
     yield value
 
 
-def literal_text(value: Any) -> str:
-    """Every literal string inside ``value`` (intrinsics included), joined: for substring checks."""
-    return "".join(node for node in _walk(value) if isinstance(node, str))
+def readable(value: Any) -> str:
+    """A string-valued property on one line, references spelled as cdk-nag spells them in finding
+    IDs: ``{"Ref": "X"}`` as ``<X>``, ``{"Fn::GetAtt": ["X", "Arn"]}`` as ``<X.Arn>``, the parts
+    of an empty-delimiter ``Fn::Join`` concatenated; any other intrinsic as compact JSON."""
+    spelled = []
+    for part in join_parts(value):
+        if isinstance(part, str):
+            spelled.append(part)
+        elif isinstance(part, Mapping) and isinstance(part.get("Ref"), str) and len(part) == 1:
+            spelled.append(f"<{part['Ref']}>")
+        elif (
+            isinstance(part, Mapping)
+            and len(part) == 1
+            and isinstance(part.get("Fn::GetAtt"), list)
+            and all(isinstance(item, str) for item in part["Fn::GetAtt"])
+        ):
+            spelled.append(f"<{'.'.join(part['Fn::GetAtt'])}>")
+        else:
+            spelled.append(json.dumps(part, sort_keys=True, separators=(",", ":")))
+    return "".join(spelled)
 
 
 def plain(value: Any) -> Any:

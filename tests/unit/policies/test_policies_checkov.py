@@ -82,8 +82,22 @@ IAM_TEMPLATE = {
     "PolicyServiceWide": _policy(_allow("s3:*", "arn:aws:s3:::models/*")),
     "PolicyParameterOnStar": _policy(_allow("ssm:PutParameter", "*")),
     "PolicyMetricsAnywhere": _policy(_allow("cloudwatch:PutMetricData", "*")),
-    "RoleGood": _role(ManagedPolicyArns=[_managed("service-role/AWSLambdaBasicExecutionRole")]),
-    "RoleFullAccess": _role(ManagedPolicyArns=[_managed("AmazonS3FullAccess")]),
+    "StackPolicy": {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [_allow("sqs:SendMessage", "arn:aws:sqs:us-east-1:111122223333:q")],
+            }
+        },
+    },
+    "RoleGood": _role(ManagedPolicyArns=[{"Ref": "StackPolicy"}]),
+    "RoleAwsManaged": _role(
+        ManagedPolicyArns=[_managed("service-role/AWSLambdaBasicExecutionRole")]
+    ),
+    "RoleCustomerManagedByArn": _role(
+        ManagedPolicyArns=["arn:aws:iam::111122223333:policy/team-policy"]
+    ),
     "RoleInlineStar": _role(
         Policies=[{"PolicyName": "inline", "PolicyDocument": {"Statement": [_allow("iam:*", "*")]}}]
     ),
@@ -316,8 +330,9 @@ CUSTOM_CASES = [
     ("CKV_MLOPS_2", "QueuePolicyOnStar", "FAILED"),
     ("CKV_MLOPS_3", "PolicyGood", "PASSED"),
     ("CKV_MLOPS_3", "PolicyMetricsAnywhere", "FAILED"),
-    ("CKV_MLOPS_4", "RoleGood", "PASSED"),
-    ("CKV_MLOPS_4", "RoleFullAccess", "FAILED"),
+    ("CKV_MLOPS_11", "RoleGood", "PASSED"),
+    ("CKV_MLOPS_11", "RoleAwsManaged", "FAILED"),
+    ("CKV_MLOPS_11", "RoleCustomerManagedByArn", "FAILED"),
     ("CKV_MLOPS_6", "BucketGood", "PASSED"),
     ("CKV_MLOPS_6", "BucketKms", "FAILED"),
     ("CKV_MLOPS_10", "BucketGood", "PASSED"),
@@ -351,8 +366,9 @@ def test_every_custom_check_is_exercised_both_ways():
     verdicts: dict[str, set[str]] = {}
     for check_id, _, expected in CUSTOM_CASES:
         verdicts.setdefault(check_id, set()).add(expected)
-    # Retired with the cdk-nag rules they mirrored (ADR 0042): CKV_MLOPS_5, CKV2_MLOPS_1 and 2.
-    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 4, 6, 7, 8, 9, 10)} | {
+    # Retired with the cdk-nag rules they mirrored (ADR 0042): CKV_MLOPS_4, CKV_MLOPS_5,
+    # CKV2_MLOPS_1 and CKV2_MLOPS_2.
+    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 6, 7, 8, 9, 10, 11)} | {
         f"CKV2_MLOPS_{n}" for n in (3, 4, 5)
     }
     assert set(verdicts) == custom

@@ -14,6 +14,7 @@ from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "IamPackTest"
 PARAMETER_ARN = "arn:aws:ssm:us-east-1:111122223333:parameter/sentiment_model/latest_object_key"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:failures"
 
 
 def _role(stack: cdk.Stack, name: str, **kwargs) -> iam.Role:
@@ -26,15 +27,12 @@ def evaluation(tmp_path_factory):
         outdir=str(tmp_path_factory.mktemp("iam-pack")), builtin_cloud_formation_validation=False
     )
     stack = cdk.Stack(app, STACK)
-    least = _role(
+    readable = iam.ManagedPolicy(
         stack,
-        "LeastPrivilege",
-        managed_policies=[
-            iam.ManagedPolicy.from_aws_managed_policy_name(
-                "service-role/AWSLambdaBasicExecutionRole"
-            )
-        ],
+        "ReadableStatements",
+        statements=[iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[QUEUE_ARN])],
     )
+    least = _role(stack, "LeastPrivilege", managed_policies=[readable])
     least.add_to_policy(
         iam.PolicyStatement(actions=["ssm:PutParameter"], resources=[PARAMETER_ARN])
     )
@@ -58,6 +56,23 @@ def evaluation(tmp_path_factory):
         stack,
         "FullAccess",
         managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonS3FullAccess")],
+    )
+    _role(
+        stack,
+        "AwsManaged",
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name(
+                "service-role/AWSLambdaBasicExecutionRole"
+            )
+        ],
+    )
+    # What AwsSolutions-IAM4 lets through: a customer-managed policy defined elsewhere.
+    _role(
+        stack,
+        "CustomerManagedElsewhere",
+        managed_policies=[
+            iam.ManagedPolicy.from_managed_policy_name(stack, "TeamPolicy", "team-policy")
+        ],
     )
     iam.CfnManagedPolicy(
         stack,
@@ -140,12 +155,27 @@ CASES = [
         "NON_COMPLIANT",
         {"MetricNamespace::cloudwatch:PutMetricData"},
     ),
-    ("MlopsIAM-NoFullAccessManagedPolicy", "LeastPrivilege/Resource", "COMPLIANT", set()),
+    ("MlopsIAM-ManagedPolicyInStack", "LeastPrivilege/Resource", "COMPLIANT", set()),
     (
-        "MlopsIAM-NoFullAccessManagedPolicy",
+        "MlopsIAM-ManagedPolicyInStack",
         "FullAccess/Resource",
         "NON_COMPLIANT",
-        {"Policy::AmazonS3FullAccess"},
+        {"ManagedPolicy::arn:<AWS::Partition>:iam::aws:policy/AmazonS3FullAccess"},
+    ),
+    (
+        "MlopsIAM-ManagedPolicyInStack",
+        "AwsManaged/Resource",
+        "NON_COMPLIANT",
+        {
+            "ManagedPolicy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole"
+        },
+    ),
+    (
+        "MlopsIAM-ManagedPolicyInStack",
+        "CustomerManagedElsewhere/Resource",
+        "NON_COMPLIANT",
+        {"ManagedPolicy::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/team-policy"},
     ),
 ]
 
