@@ -53,7 +53,7 @@ def _findings(kind: str):
 def _managed_policies_in_stack(resource: ResourceView) -> RuleResult:
     unreadable = iam_rules.unreadable_managed_policies(
         resource.properties.get("ManagedPolicyArns"),
-        stack_policy_ids=resource.others(iam_rules.STACK_MANAGED_POLICY_TYPE).keys(),
+        stack_policy_ids=set(resource.other_ids(iam_rules.STACK_MANAGED_POLICY_TYPE)),
     )
     return [f"ManagedPolicy::{arn}" for arn in unreadable] or NagRuleCompliance.COMPLIANT
 

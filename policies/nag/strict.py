@@ -19,6 +19,8 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 
+from .base import is_cfn_resource
+
 STRICT_MARKER = "treated as an error (ADR 0041)"
 WARNING = "aws:cdk:warning"
 VALIDATION_FAILURE = "CdkNagValidationFailure"
@@ -41,7 +43,7 @@ class StrictNagAspect:
         self._pattern = nag_message_pattern(packs)
 
     def visit(self, node: Any) -> None:
-        if not isinstance(node, cdk.CfnResource):
+        if not is_cfn_resource(node):
             return
         for entry in node.node.metadata:
             if entry.type != WARNING:

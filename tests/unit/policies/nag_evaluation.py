@@ -88,9 +88,6 @@ class Evaluation:
         found = nag_findings(self.assembly)
         return [f for f in found if rule_id is None or f.rule_id == rule_id]
 
-    def recorded(self, rule_id: str) -> list[RuleOutcome]:
-        return [o for o in self.recorder.outcomes if o.rule_id == rule_id]
-
 
 def evaluate(
     app: cdk.App, pack_types: Sequence[type[NagPack]], *, strict: bool = False, **pack_options

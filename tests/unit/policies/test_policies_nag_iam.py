@@ -6,7 +6,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagRuleCompliance
 
 from policies.exceptions import acknowledge
 from policies.nag import LeastPrivilegeChecks
@@ -206,13 +205,3 @@ def test_acknowledgment_covers_only_the_named_finding(evaluation):
 
 def test_rules_are_not_applied_to_a_bucket(evaluation):
     assert not [o for o in evaluation.recorder.outcomes if "/NotAPolicyHolder/" in o.path]
-
-
-def test_not_applicable_when_evaluated_on_a_bucket():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    bucket = s3.Bucket(cdk.Stack(app, "Other"), "Bucket")
-    pack = LeastPrivilegeChecks(reports=False)
-    for rule_id in pack.rule_ids():
-        assert pack.rule(rule_id).evaluate(bucket.node.default_child) == (
-            NagRuleCompliance.NOT_APPLICABLE
-        )

@@ -7,7 +7,6 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagRuleCompliance
 
 from policies.nag import LambdaResilienceChecks
 from tests.unit.policies.nag_evaluation import evaluate
@@ -77,13 +76,3 @@ def test_rules_are_not_applied_to_queues_or_log_groups(evaluation):
     assert not [
         p for p in paths if p.startswith((f"{STACK}/NotAFunction", f"{STACK}/CompliantLogs"))
     ]
-
-
-def test_not_applicable_when_evaluated_on_a_queue():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    queue = sqs.Queue(cdk.Stack(app, "Other"), "Queue")
-    pack = LambdaResilienceChecks(reports=False)
-    for rule_id in pack.rule_ids():
-        assert pack.rule(rule_id).evaluate(queue.node.default_child) == (
-            NagRuleCompliance.NOT_APPLICABLE
-        )

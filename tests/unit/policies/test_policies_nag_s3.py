@@ -6,7 +6,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagRuleCompliance
 
 from policies.nag import S3BaselineChecks
 from tests.unit.policies.nag_evaluation import evaluate
@@ -99,17 +98,7 @@ def test_rule_outcome_and_annotation(evaluation, rule_id, path, expected):
     assert (full_path in flagged) == (expected == "NON_COMPLIANT")
 
 
-@pytest.mark.parametrize("rule_id", S3BaselineChecks().rule_ids())
-def test_rules_are_not_applied_to_other_resource_types(evaluation, rule_id):
-    outcomes = {o.path for o in evaluation.recorded(rule_id)}
-    assert not any(path.startswith(f"{STACK}/NotABucket") for path in outcomes)
-
-
-def test_not_applicable_when_evaluated_on_a_queue():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    queue = sqs.Queue(cdk.Stack(app, "Other"), "Queue")
-    pack = S3BaselineChecks(reports=False)
-    for rule_id in pack.rule_ids():
-        assert pack.rule(rule_id).evaluate(queue.node.default_child) == (
-            NagRuleCompliance.NOT_APPLICABLE
-        )
+def test_rules_are_not_applied_to_other_resource_types(evaluation):
+    paths = {o.path for o in evaluation.recorder.outcomes}
+    assert paths  # the pack ran
+    assert not any(path.startswith(f"{STACK}/NotABucket") for path in paths)
