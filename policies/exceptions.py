@@ -1,8 +1,8 @@
 """Exceptions to the compliance gates, each traced to an ADR.
 
-Three ways to make one, all of which refuse a reason that does not rest on an existing ADR:
+Two ways to make one, both of which refuse a reason that does not rest on an existing ADR:
 
-- :func:`acknowledge` / :func:`acknowledge_by_path`: a cdk-nag suppression on a construct;
+- :func:`acknowledge`: a cdk-nag suppression on a construct;
 - :func:`checkov_skip`: a checkov skip in the resource's ``Metadata.checkov.skip``.
 
 And one way to audit them all after synthesis, :func:`invalid_exceptions`, which reads every
@@ -110,25 +110,6 @@ def acknowledge(
     suppression = _nag_suppression(rule_id, adr, reason, applies_to)
     NagSuppressions.add_resource_suppressions(
         construct, [suppression], apply_to_children=apply_to_children
-    )
-    return suppression.reason
-
-
-def acknowledge_by_path(
-    stack: cdk.Stack,
-    path: str,
-    rule_id: str,
-    *,
-    adr: str | int,
-    reason: str,
-    applies_to: Sequence[AppliesTo] | None = None,
-    apply_to_children: bool = False,
-) -> str:
-    """:func:`acknowledge` for a construct CDK created itself (e.g. a singleton handler),
-    addressed by its construct path (``/<stack>/BucketNotificationsHandler.../Role``)."""
-    suppression = _nag_suppression(rule_id, adr, reason, applies_to)
-    NagSuppressions.add_resource_suppressions_by_path(
-        stack, path, [suppression], apply_to_children=apply_to_children
     )
     return suppression.reason
 

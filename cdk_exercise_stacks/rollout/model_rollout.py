@@ -381,11 +381,7 @@ class ModelRollout(Construct):
             plain_environment=_PLAIN_ENVIRONMENT,
             failure_adr="0051",
             failure_handling=_SQS_INVOKED,
-            failure_rules=(
-                "MlopsLambda-OnFailureDestination",
-                "Serverless-LambdaEventSourceMappingDestination",
-            ),
-            failure_checks=("CKV2_MLOPS_2",),
+            failure_rules=("Serverless-LambdaEventSourceMappingDestination",),
         )
         acknowledge_in_packs(
             self.log_group, "CloudWatchLogGroupEncrypted", adr="0055", reason=_LOGS

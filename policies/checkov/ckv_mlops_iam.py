@@ -1,9 +1,11 @@
-"""CKV_MLOPS_1-4: least privilege, mirroring the MlopsIAM cdk-nag pack (policies/rules/iam.py).
+"""CKV_MLOPS_1-3 and 11: least privilege, mirroring the MlopsIAM cdk-nag pack
+(policies/rules/iam.py).
 
 Stock checkov covers ``"*"`` actions (CKV_AWS_63) but not service-wide ``svc:*`` actions, the
-``*``-resource allowlist, the PutMetricData namespace condition or AWS-managed full-access
-policies. CKV_MLOPS_1 and 2 also read KMS key, S3 bucket, SQS queue and SNS topic policies,
-with the resource-policy semantics of the shared rule.
+``*``-resource allowlist, the PutMetricData namespace condition or managed policies declared
+outside the template. CKV_MLOPS_1 and 2 also read KMS key, S3 bucket, SQS queue and SNS topic
+policies, with the resource-policy semantics of the shared rule. CKV_MLOPS_4 (no AWS-managed
+full-access policy) is retired with its cdk-nag rule; CKV_MLOPS_11 is stricter (ADR 0042).
 """
 
 from __future__ import annotations
@@ -74,25 +76,27 @@ class MetricNamespaceCondition(_StatementCheck):
         )
 
 
-class NoFullAccessManagedPolicy(BaseResourceCheck):
+class ManagedPolicyInTemplate(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure no AWS-managed *FullAccess or administrator policy is attached",
-            id="CKV_MLOPS_4",
+            name="Ensure every attached managed policy is declared in the template",
+            id="CKV_MLOPS_11",
             categories=(CheckCategories.IAM,),
             supported_resources=tuple(sorted(iam.MANAGED_POLICY_ATTACHMENT_TYPES)),
         )
 
     def scan_resource_conf(self, conf):
         properties = plain(conf.get("Properties") or {})
-        names = iam.forbidden_managed_policies(properties.get("ManagedPolicyArns"))
-        self.details = [f"attaches AWS-managed policy {name}" for name in names]
-        return CheckResult.FAILED if names else CheckResult.PASSED
+        # One resource at a time: any reference counts here; cdk-nag's rule also checks that
+        # it is a managed policy of the same stack.
+        unreadable = iam.unreadable_managed_policies(properties.get("ManagedPolicyArns"))
+        self.details = [f"attaches a managed policy not declared here: {arn}" for arn in unreadable]
+        return CheckResult.FAILED if unreadable else CheckResult.PASSED
 
 
 checks = (
     NoWildcardAction(),
     WildcardResourceAllowlist(),
     MetricNamespaceCondition(),
-    NoFullAccessManagedPolicy(),
+    ManagedPolicyInTemplate(),
 )

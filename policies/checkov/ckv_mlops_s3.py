@@ -1,8 +1,10 @@
-"""CKV_MLOPS_5-6: S3, mirroring the MlopsS3 cdk-nag pack (policies/rules/s3.py).
+"""CKV_MLOPS_6 and 10: S3, mirroring the MlopsS3 cdk-nag pack (policies/rules/s3.py).
 
 Stock checkov covers versioning (CKV_AWS_21), encryption on (CKV_AWS_19) and the four public
-access blocks (CKV_AWS_53-56). Added here: the TLS-only content of each bucket policy (the
-graph check CKV2_MLOPS_1 makes every bucket have one) and the SSE algorithm (AES256).
+access blocks (CKV_AWS_53-56). Added here: the SSE algorithm (AES256), and versioning with a
+lifecycle rule for the whole bucket that expires noncurrent versions. CKV_MLOPS_5 and the graph
+check CKV2_MLOPS_1 (TLS-only bucket policy) are retired with the cdk-nag rule they mirrored,
+which repeated the stock S3BucketSSLRequestsOnly (ADR 0042).
 """
 
 from __future__ import annotations
@@ -19,27 +21,10 @@ from policies.rules import s3
 from policies.rules.cfn import plain
 
 
-class BucketPolicyTlsOnly(BaseResourceCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="Ensure the bucket policy denies s3:* over HTTP on the bucket and its objects",
-            id="CKV_MLOPS_5",
-            categories=(CheckCategories.ENCRYPTION,),
-            supported_resources=("AWS::S3::BucketPolicy",),
-        )
-
-    def scan_resource_conf(self, conf):
-        properties = plain(conf.get("Properties") or {})
-        enforced = s3.policy_enforces_tls(
-            properties.get("PolicyDocument"), properties.get("Bucket")
-        )
-        return CheckResult.PASSED if enforced else CheckResult.FAILED
-
-
 class BucketDefaultEncryptionAlgorithm(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
-            name=f"Ensure S3 default encryption uses {', '.join(s3.DEFAULT_SSE_ALGORITHMS)}",
+            name=f"Ensure S3 default encryption uses {', '.join(s3.SSE_ALGORITHMS)}",
             id="CKV_MLOPS_6",
             categories=(CheckCategories.ENCRYPTION,),
             supported_resources=("AWS::S3::Bucket",),
@@ -50,4 +35,18 @@ class BucketDefaultEncryptionAlgorithm(BaseResourceCheck):
         return CheckResult.FAILED if self.details else CheckResult.PASSED
 
 
-checks = (BucketPolicyTlsOnly(), BucketDefaultEncryptionAlgorithm())
+class BucketVersionsExpire(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Ensure S3 versioning is enabled and noncurrent versions expire",
+            id="CKV_MLOPS_10",
+            categories=(CheckCategories.BACKUP_AND_RECOVERY,),
+            supported_resources=("AWS::S3::Bucket",),
+        )
+
+    def scan_resource_conf(self, conf):
+        self.details = s3.versioning_problems(plain(conf.get("Properties") or {}))
+        return CheckResult.FAILED if self.details else CheckResult.PASSED
+
+
+checks = (BucketDefaultEncryptionAlgorithm(), BucketVersionsExpire())

@@ -19,7 +19,7 @@ from pathlib import Path
 from aws_cdk import cx_api
 
 from . import PACK_NAMES
-from .messages import nag_message_pattern
+from .strict import nag_message_pattern
 
 _LEVELS = {
     cx_api.SynthesisMessageLevel.ERROR: "error",

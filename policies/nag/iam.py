@@ -4,6 +4,23 @@ The wildcard rules read identity policies and the resource policies of KMS keys,
 SQS queues and SNS topics, each with its own semantics (policies/rules/iam.py, ADR 0044).
 Findings are granular: each finding ID names the offending action or policy, so an
 acknowledgment must list exactly what it accepts (``applies_to``).
+
+How the rules relate to the stock packs (ADR 0042):
+
+- ``NoWildcardAction`` is stricter than ``AwsSolutions-IAM5`` and HIPAA/NIST
+  ``IAMPolicyNoStatementsWithFullAccess``, which read identity policies only and look for a
+  ``*`` in the ``Action`` element: it also reads key, bucket, queue and topic policies (a key
+  policy's ``kms:*`` included, ADR 0049) and treats ``NotAction`` in an Allow as the wildcard
+  it is.
+- ``WildcardResourceAllowlist`` is stricter than ``AwsSolutions-IAM5``, whose one finding
+  ``Resource::*`` covers every action granted on ``*`` once acknowledged: it names the action,
+  accepts ``*`` only for the allowlist of actions without resource-level permissions, and reads
+  resource policies too.
+- ``MetricNamespaceCondition``: no stock rule looks at conditions.
+- ``ManagedPolicyInStack`` is stricter than ``AwsSolutions-IAM4``, which fails AWS-managed
+  policies only: it also fails a customer-managed policy named by ARN, a parameter or an
+  import, whose statements no rule can read. (It replaces ``NoFullAccessManagedPolicy``, which
+  failed only AWS-managed full-access policies, a subset of what IAM4 fails.)
 """
 
 from __future__ import annotations
@@ -33,9 +50,12 @@ def _findings(kind: str):
     return check
 
 
-def _full_access_policies(resource: ResourceView) -> RuleResult:
-    names = iam_rules.forbidden_managed_policies(resource.properties.get("ManagedPolicyArns"))
-    return [f"Policy::{name}" for name in names] or NagRuleCompliance.COMPLIANT
+def _managed_policies_in_stack(resource: ResourceView) -> RuleResult:
+    unreadable = iam_rules.unreadable_managed_policies(
+        resource.properties.get("ManagedPolicyArns"),
+        stack_policy_ids=set(resource.other_ids(iam_rules.STACK_MANAGED_POLICY_TYPE)),
+    )
+    return [f"ManagedPolicy::{arn}" for arn in unreadable] or NagRuleCompliance.COMPLIANT
 
 
 class LeastPrivilegeChecks(ProjectNagPack):
@@ -84,13 +104,16 @@ class LeastPrivilegeChecks(ProjectNagPack):
                 check=_findings(iam_rules.METRIC_NAMESPACE_MISSING),
             ),
             Rule(
-                suffix="NoFullAccessManagedPolicy",
-                info="An AWS-managed *FullAccess (or administrator) policy is attached.",
+                suffix="ManagedPolicyInStack",
+                info="A role, user or group attaches a managed policy that is not an "
+                "AWS::IAM::ManagedPolicy of its stack.",
                 explanation=(
-                    "AWS-managed full-access policies grant every action of a service on every "
-                    "resource and change without notice; write a scoped policy instead."
+                    "The least-privilege rules can only judge statements they can read. An "
+                    "AWS-managed policy (which also changes without notice), a customer-managed "
+                    "policy named by ARN, a parameter or an import grants permissions that no "
+                    "rule of the gate sees; declare the policy in the stack instead."
                 ),
                 resource_types=MANAGED_POLICY_HOLDERS,
-                check=_full_access_policies,
+                check=_managed_policies_in_stack,
             ),
         )

@@ -1,65 +1,86 @@
-"""``MlopsLambda``: an asynchronously invoked function loses nothing and logs on purpose."""
+"""``MlopsLambda``: a function's logs expire on purpose.
+
+``MlopsLambda-LogRetention`` relates to ``HIPAA.Security``/``NIST.800.53.R5``/``Serverless``
+``-CloudWatchLogGroupRetentionPeriod``, which checks the retention of each log group *declared*
+in the template. It cannot see the group a function writes to when nobody declared it: Lambda
+creates ``/aws/lambda/<name>`` on the first write, with no retention, outside the stack. This
+rule starts from the function and requires its group to be declared, with a retention.
+(The stock packs' other Lambda rules already cover what this pack used to check as well:
+``LambdaDLQ`` and ``LambdaAsyncFailureDestination`` the failure destination,
+``LambdaConcurrency`` the reserved concurrency; ADR 0042.)
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from cdk_nag import NagRuleCompliance
 
-from policies.rules import lambda_function as lambda_rules
+from policies.rules.cfn import dig, join_parts, referenced_logical_ids
 
 from .base import ProjectNagPack, ResourceView, Rule, compliant_if
 
 FUNCTION = frozenset({"AWS::Lambda::Function"})
+LOG_GROUP = "AWS::Logs::LogGroup"
+# Where Lambda writes without LoggingConfig.LogGroup:
+# https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
 
 
-def _on_failure(resource: ResourceView) -> NagRuleCompliance:
-    return compliant_if(
-        lambda_rules.has_on_failure_destination(
-            resource.logical_id,
-            resource.properties,
-            resource.others("AWS::Lambda::EventInvokeConfig"),
+def _default_log_group_name(logical_id: str, function: Mapping[str, Any]) -> list[Any]:
+    name = function.get("FunctionName")
+    if name is None:
+        name = {"Ref": logical_id}
+    return join_parts({"Fn::Join": ["", [DEFAULT_LOG_GROUP_PREFIX, name]]})
+
+
+def log_retention_problem(
+    logical_id: str,
+    function: Mapping[str, Any],
+    log_groups: Mapping[str, Mapping[str, Any]],
+) -> str | None:
+    """Why the function's log group has no explicit retention in this template, or None.
+
+    The function writes to ``LoggingConfig.LogGroup`` when set, else to
+    ``/aws/lambda/<FunctionName>``. That group must be an ``AWS::Logs::LogGroup`` of the same
+    template (``log_groups``: logical ID -> properties) with ``RetentionInDays`` set; a group
+    Lambda creates on first write keeps logs forever.
+    """
+    target = dig(function, "LoggingConfig", "LogGroup")
+    if target is not None:
+        wanted_ids = referenced_logical_ids(target)
+        wanted_name = join_parts(target)
+        description = f"LoggingConfig.LogGroup {target!r}"
+    else:
+        wanted_ids = set()
+        wanted_name = _default_log_group_name(logical_id, function)
+        description = f"default log group {wanted_name!r}"
+    for group_id, group in log_groups.items():
+        names_match = group.get("LogGroupName") is not None and (
+            join_parts(group.get("LogGroupName")) == wanted_name
         )
-    )
-
-
-def _reserved_concurrency(resource: ResourceView) -> NagRuleCompliance:
-    return compliant_if(lambda_rules.has_reserved_concurrency(resource.properties))
+        if group_id in wanted_ids or names_match:
+            if group.get("RetentionInDays") is None:
+                return f"log group {group_id} ({description}) has no RetentionInDays"
+            return None
+    return f"no AWS::Logs::LogGroup in the template for the {description}"
 
 
 def _log_retention(resource: ResourceView) -> NagRuleCompliance:
-    problem = lambda_rules.log_retention_problem(
-        resource.logical_id, resource.properties, resource.others("AWS::Logs::LogGroup")
+    problem = log_retention_problem(
+        resource.logical_id, resource.properties, resource.others(LOG_GROUP)
     )
     return compliant_if(problem is None)
 
 
 class LambdaResilienceChecks(ProjectNagPack):
-    """On-failure destination or DLQ, reserved concurrency, explicit log retention."""
+    """Every function's log group is declared in its stack with an explicit retention."""
 
     PACK_NAME = "MlopsLambda"
 
     def build_rules(self) -> tuple[Rule, ...]:
         return (
-            Rule(
-                suffix="OnFailureDestination",
-                info="The Lambda function has neither an on-failure destination "
-                "(EventInvokeConfig) nor a dead-letter queue.",
-                explanation=(
-                    "S3 invokes the function asynchronously; after the retries an event with "
-                    "no destination is dropped, and with it a model registration."
-                ),
-                resource_types=FUNCTION,
-                check=_on_failure,
-            ),
-            Rule(
-                suffix="ReservedConcurrency",
-                info="The Lambda function does not set ReservedConcurrentExecutions.",
-                explanation=(
-                    "Reserved concurrency bounds what the function can consume from the "
-                    "account pool and what it can do to downstream APIs (SSM throttles)."
-                ),
-                resource_types=FUNCTION,
-                check=_reserved_concurrency,
-            ),
             Rule(
                 suffix="LogRetention",
                 info="The Lambda function's log group is not declared in the stack with "

@@ -1,8 +1,23 @@
-"""``MlopsS3``: the baseline every bucket of the pipeline meets."""
+"""``MlopsS3``: every bucket keeps replaced objects for a bounded time and encrypts with SSE-S3.
+
+How the rules relate to the stock packs (ADR 0042):
+
+- ``MlopsS3-Versioning`` is stricter than HIPAA.Security/NIST.800.53.R5
+  ``-S3BucketVersioningEnabled``, which fails only a missing or ``Suspended`` configuration:
+  it also requires the status to be literally ``Enabled`` (not a deploy-time value) and an
+  enabled lifecycle rule for the whole bucket that expires noncurrent versions
+  (``NoncurrentVersionExpiration``). Versioning alone keeps every overwritten model forever;
+  the model bucket keeps replaced models for a bounded time (``ExpireReplacedModels``), the
+  access-log bucket its replaced log objects
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-noncurrentversionexpiration.html).
+- ``MlopsS3-DefaultEncryption`` answers HIPAA.Security/NIST.800.53.R5
+  ``-S3DefaultEncryptionKMS``, which the project acknowledges for every bucket (the brief
+  requires SSE-S3; ADR 0043): it requires default encryption to be configured with exactly
+  AES256, so the acknowledged rule is replaced by a check, not by nothing. No stock rule checks
+  the algorithm of a bucket's default encryption otherwise.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from cdk_nag import NagRuleCompliance
 
@@ -14,89 +29,43 @@ BUCKET = frozenset({"AWS::S3::Bucket"})
 
 
 def _versioning(resource: ResourceView) -> NagRuleCompliance:
-    return compliant_if(s3_rules.versioning_enabled(resource.properties))
+    return compliant_if(not s3_rules.versioning_problems(resource.properties))
 
 
-def _public_access_block(resource: ResourceView) -> NagRuleCompliance:
-    return compliant_if(not s3_rules.public_access_gaps(resource.properties))
-
-
-def _tls_only_policy(resource: ResourceView) -> NagRuleCompliance:
-    for policy in resource.others("AWS::S3::BucketPolicy").values():
-        policy_bucket = policy.get("Bucket")
-        if s3_rules.policy_is_for_bucket(
-            policy_bucket, resource.logical_id, resource.properties
-        ) and s3_rules.policy_enforces_tls(policy.get("PolicyDocument"), policy_bucket):
-            return NagRuleCompliance.COMPLIANT
-    return NagRuleCompliance.NON_COMPLIANT
+def _default_encryption(resource: ResourceView) -> NagRuleCompliance:
+    return compliant_if(not s3_rules.encryption_problems(resource.properties))
 
 
 class S3BaselineChecks(ProjectNagPack):
-    """Versioning, default encryption, all four public-access blocks, TLS-only bucket policy.
-
-    ``allowed_sse_algorithms``: the default-encryption algorithms accepted; AES256 (SSE-S3)
-    only by default, as the brief requires for the model bucket and as the project decided for
-    every bucket (ADR 0043).
-    """
+    """Versioning with expiring noncurrent versions, and SSE-S3 default encryption."""
 
     PACK_NAME = "MlopsS3"
 
-    def __init__(
-        self,
-        *,
-        allowed_sse_algorithms: Iterable[str] = s3_rules.DEFAULT_SSE_ALGORITHMS,
-        **props,
-    ) -> None:
-        self.allowed_sse_algorithms = tuple(allowed_sse_algorithms)
-        super().__init__(**props)
-
     def build_rules(self) -> tuple[Rule, ...]:
-        allowed = self.allowed_sse_algorithms
-
-        def default_encryption(resource: ResourceView) -> NagRuleCompliance:
-            return compliant_if(not s3_rules.encryption_problems(resource.properties, allowed))
-
         return (
             Rule(
                 suffix="Versioning",
-                info="The S3 bucket does not have versioning enabled.",
+                info="The S3 bucket does not have versioning enabled with a lifecycle rule for "
+                "the whole bucket that expires noncurrent versions.",
                 explanation=(
                     "A model upload overwrites a key; without versioning the model that was "
-                    "serving is lost and cannot be rolled back or audited."
+                    "serving is lost and cannot be rolled back or audited. Without a "
+                    "NoncurrentVersionExpiration every replaced object is kept, and paid for, "
+                    "forever."
                 ),
                 resource_types=BUCKET,
                 check=_versioning,
             ),
             Rule(
                 suffix="DefaultEncryption",
-                info=f"The S3 bucket's default encryption is missing or not one of {allowed}.",
+                info="The S3 bucket's default encryption is missing or not one of "
+                f"{s3_rules.SSE_ALGORITHMS}.",
                 explanation=(
                     "Objects must be encrypted at rest by default, with the algorithm the "
                     "project decided (ADR 0043); a bucket without default encryption relies on "
                     "every writer remembering to ask."
                 ),
                 resource_types=BUCKET,
-                check=default_encryption,
-            ),
-            Rule(
-                suffix="PublicAccessBlock",
-                info="The S3 bucket does not set all four public access block settings to true.",
-                explanation=(
-                    "BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and "
-                    "RestrictPublicBuckets together stop any ACL or policy from exposing models."
-                ),
-                resource_types=BUCKET,
-                check=_public_access_block,
-            ),
-            Rule(
-                suffix="TlsOnlyPolicy",
-                info="No bucket policy of the stack denies s3:* to everyone when "
-                "aws:SecureTransport is false, on the bucket and its objects.",
-                explanation=(
-                    "Without a TLS-only policy, clients can read and write models over plain "
-                    "HTTP; the deny must cover both the bucket ARN and <bucket ARN>/*."
-                ),
-                resource_types=BUCKET,
-                check=_tls_only_policy,
+                check=_default_encryption,
             ),
         )

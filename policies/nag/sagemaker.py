@@ -1,4 +1,10 @@
-"""``MlopsSageMaker``: a new model can always replace the old one without losing capacity."""
+"""``MlopsSageMaker``: a new model can always replace the old one without losing capacity.
+
+No stock rule covers any of these (ADR 0042): the stock SageMaker rules check notebook
+instances and the endpoint configuration's KMS key
+(``SageMakerEndpointConfigurationKMSKeyConfigured``), not names, scaling or what an update does
+to the running fleet.
+"""
 
 from __future__ import annotations
 

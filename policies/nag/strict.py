@@ -13,15 +13,26 @@ once per resource.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
 
-from .messages import nag_message_pattern
+from .base import is_cfn_resource
 
 STRICT_MARKER = "treated as an error (ADR 0041)"
 WARNING = "aws:cdk:warning"
+VALIDATION_FAILURE = "CdkNagValidationFailure"
+
+
+def nag_message_pattern(packs: tuple[str, ...]) -> re.Pattern[str]:
+    """How a cdk-nag annotation starts, ``<RuleId>[<finding>]: ...``, for the rules of ``packs``
+    and for crashed rules; groups ``rule`` and ``finding``."""
+    names = "|".join(re.escape(name) for name in packs)
+    return re.compile(
+        rf"^(?P<rule>(?:{names})-[\w.]+|{VALIDATION_FAILURE})(?:\[(?P<finding>[^\]]*)\])?:"
+    )
 
 
 @jsii.implements(cdk.IAspect)
@@ -32,7 +43,7 @@ class StrictNagAspect:
         self._pattern = nag_message_pattern(packs)
 
     def visit(self, node: Any) -> None:
-        if not isinstance(node, cdk.CfnResource):
+        if not is_cfn_resource(node):
             return
         for entry in node.node.metadata:
             if entry.type != WARNING:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 PSEUDO_PARAMETER_PREFIX = "AWS::"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...``, or None as soon as a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
 
 
 def as_list(value: Any) -> list[Any]:
@@ -24,21 +34,6 @@ def is_true(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().lower() == "true"
-
-
-def is_false(value: Any) -> bool:
-    """True for the JSON boolean false or the string "false" (any case)."""
-    if isinstance(value, bool):
-        return not value
-    return isinstance(value, str) and value.strip().lower() == "false"
-
-
-def is_intrinsic(value: Any) -> bool:
-    """A single-key dict whose key is ``Ref`` or ``Fn::*``: a value known only at deploy time."""
-    if not isinstance(value, Mapping) or len(value) != 1:
-        return False
-    (key,) = value.keys()
-    return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
 
 
 def _walk(value: Any) -> Iterator[Any]:
@@ -106,9 +101,26 @@ def _raw_parts(value: Any) -> Iterator[Any]:
     yield value
 
 
-def literal_text(value: Any) -> str:
-    """Every literal string inside ``value`` (intrinsics included), joined: for substring checks."""
-    return "".join(node for node in _walk(value) if isinstance(node, str))
+def readable(value: Any) -> str:
+    """A string-valued property on one line, references spelled as cdk-nag spells them in finding
+    IDs: ``{"Ref": "X"}`` as ``<X>``, ``{"Fn::GetAtt": ["X", "Arn"]}`` as ``<X.Arn>``, the parts
+    of an empty-delimiter ``Fn::Join`` concatenated; any other intrinsic as compact JSON."""
+    spelled = []
+    for part in join_parts(value):
+        if isinstance(part, str):
+            spelled.append(part)
+        elif isinstance(part, Mapping) and isinstance(part.get("Ref"), str) and len(part) == 1:
+            spelled.append(f"<{part['Ref']}>")
+        elif (
+            isinstance(part, Mapping)
+            and len(part) == 1
+            and isinstance(part.get("Fn::GetAtt"), list)
+            and all(isinstance(item, str) for item in part["Fn::GetAtt"])
+        ):
+            spelled.append(f"<{'.'.join(part['Fn::GetAtt'])}>")
+        else:
+            spelled.append(json.dumps(part, sort_keys=True, separators=(",", ":")))
+    return "".join(spelled)
 
 
 def plain(value: Any) -> Any:

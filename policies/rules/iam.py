@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cfn import as_list, literal_text
+from .cfn import PSEUDO_PARAMETER_PREFIX, as_list, readable
 
 WILDCARD_ACTION = "WildcardAction"
 UNLISTED_WILDCARD_RESOURCE = "WildcardResource"
@@ -46,11 +46,6 @@ WILDCARD_RESOURCE_ACTIONS: Mapping[str, str] = {
 }
 _ALLOWLIST_LOWER = frozenset(action.lower() for action in WILDCARD_RESOURCE_ACTIONS)
 
-# AWS-managed policies broader than any one workload needs.
-FORBIDDEN_MANAGED_POLICY_MARKER = "FullAccess"
-FORBIDDEN_MANAGED_POLICIES = frozenset({"AdministratorAccess", "PowerUserAccess", "IAMFullAccess"})
-_AWS_MANAGED_POLICY = re.compile(r":iam::aws:policy/(?P<path>[\w+=,.@/-]+)$")
-
 _POLICY_DOCUMENT_TYPES = frozenset(
     {
         "AWS::IAM::Policy",
@@ -76,7 +71,10 @@ RESOURCE_POLICY_TYPES = frozenset(RESOURCE_POLICY_DOCUMENTS)
 # Every resource type carrying a policy document: the wildcard-action and wildcard-resource
 # rules apply to all of them, the metric-namespace rule to identity policies only.
 POLICY_RESOURCE_TYPES = IDENTITY_POLICY_TYPES | RESOURCE_POLICY_TYPES
+# Principals that attach managed policies (ManagedPolicyArns), and the one policy type whose
+# statements the template carries.
 MANAGED_POLICY_ATTACHMENT_TYPES = _INLINE_POLICY_TYPES
+STACK_MANAGED_POLICY_TYPE = "AWS::IAM::ManagedPolicy"
 
 
 @dataclass(frozen=True)
@@ -324,20 +322,39 @@ def resource_violations(
     return list(seen)
 
 
-def aws_managed_policy_name(arn: Any) -> str | None:
-    """The name of an AWS-managed policy ARN (``arn:<partition>:iam::aws:policy/...``), else None.
+def _referenced_logical_id(arn: Any) -> str | None:
+    """The logical ID that an ARN value is, as a whole: ``{"Ref": id}`` (a managed policy's Ref
+    is its ARN) or ``{"Fn::GetAtt": [id, "PolicyArn"]}``; None for anything else."""
+    if not isinstance(arn, Mapping) or len(arn) != 1:
+        return None
+    ref = arn.get("Ref")
+    if isinstance(ref, str) and not ref.startswith(PSEUDO_PARAMETER_PREFIX):
+        return ref
+    get_att = arn.get("Fn::GetAtt")
+    if isinstance(get_att, str):
+        get_att = get_att.split(".", 1)
+    if isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "PolicyArn":
+        return get_att[0] if isinstance(get_att[0], str) else None
+    return None
 
-    Works on literal ARNs and on ``Fn::Join``/``Fn::Sub`` forms that spell the path literally.
+
+def unreadable_managed_policies(
+    managed_policy_arns: Any, stack_policy_ids: Collection[str] | None = None
+) -> list[str]:
+    """The attached managed policies (``ManagedPolicyArns``) whose statements are not in the
+    template, each spelled by :func:`~policies.rules.cfn.readable`.
+
+    Each ARN must reference, as a whole, an ``AWS::IAM::ManagedPolicy`` of the template: only
+    then do the statement rules read what it grants. An AWS-managed policy, a customer-managed
+    policy named by ARN, a parameter or an import is reported. ``stack_policy_ids``: the logical
+    IDs of the template's managed policies; None when they are unknown (checkov reads one
+    resource at a time), and then any reference to a logical ID counts.
     """
-    match = _AWS_MANAGED_POLICY.search(literal_text(arn))
-    return match.group("path").rsplit("/", 1)[-1] if match else None
-
-
-def forbidden_managed_policies(managed_policy_arns: Any) -> list[str]:
-    """Names of attached AWS-managed policies that grant full access to a service or account."""
-    forbidden = []
+    unreadable = []
     for arn in as_list(managed_policy_arns):
-        name = aws_managed_policy_name(arn)
-        if name and (FORBIDDEN_MANAGED_POLICY_MARKER in name or name in FORBIDDEN_MANAGED_POLICIES):
-            forbidden.append(name)
-    return forbidden
+        logical_id = _referenced_logical_id(arn)
+        if logical_id is None or (
+            stack_policy_ids is not None and logical_id not in stack_policy_ids
+        ):
+            unreadable.append(readable(arn))
+    return unreadable

@@ -14,7 +14,9 @@ RETAINED_CAPACITY_PROPERTY = "DesiredInstanceCount"
 
 def fixed_name_problem(properties: Mapping[str, Any], name_property: str) -> str | None:
     """Every other property of Model/EndpointConfig is create-only, so any change replaces the
-    resource; with a custom name the replacement fails (FACTS.md). The name must be generated."""
+    resource, and CloudFormation cannot replace a resource that has a custom name
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html).
+    The name must be generated."""
     name = properties.get(name_property)
     if name is None:
         return None

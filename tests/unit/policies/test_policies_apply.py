@@ -12,23 +12,27 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
 from cdk_nag import NagMessageLevel, NagRuleCompliance
 
 from policies.nag import (
     AWS_SOLUTIONS_PACK,
+    CUSTOM_PACKS,
     HIPAA_PACK,
     NIST_PACK,
     PACK_NAMES,
     SERVERLESS_PACK,
+    ProjectPacks,
     StrictNagAspect,
     apply_compliance_packs,
 )
 from policies.nag.base import ProjectNagPack, Rule
 from policies.nag.findings import nag_findings, validation_report_findings
 from policies.nag.strict import STRICT_MARKER
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import NagRecorder, evaluate
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
@@ -43,10 +47,71 @@ def test_all_stock_and_custom_packs_are_applied_then_the_strict_aspect():
     assert set(STOCK_PACK_NAMES) <= {pack.read_pack_name for pack in packs}
     applied = cdk.Aspects.of(app).applied
     by_aspect = {id(application.aspect): application.priority for application in applied}
-    assert all(id(pack) in by_aspect for pack in packs)
+    # The stock packs as Aspects of their own, the project's through one ProjectPacks Aspect.
+    project = [a.aspect for a in applied if isinstance(a.aspect, ProjectPacks)]
+    assert len(project) == 1
+    assert {id(pack) for pack in project[0].packs} == {
+        id(pack) for pack in packs if pack.read_pack_name not in STOCK_PACK_NAMES
+    }
+    assert len(project[0].packs) == len(PACK_NAMES) - len(STOCK_PACK_NAMES)
+    stock = [pack for pack in packs if pack.read_pack_name in STOCK_PACK_NAMES]
+    assert all(id(pack) in by_aspect for pack in stock)
     strict = [a for a in applied if isinstance(a.aspect, StrictNagAspect)]
     assert len(strict) == 1
-    assert strict[0].priority > max(by_aspect[id(pack)] for pack in packs)
+    assert strict[0].priority > max(by_aspect[id(aspect)] for aspect in (*stock, project[0]))
+
+
+def _mixed_app() -> cdk.App:
+    """Resources for every project pack, compliant and not, in two stacks."""
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    for name in ("First", "Second"):
+        stack = cdk.Stack(app, name)
+        s3.Bucket(stack, "Unversioned")
+        s3.Bucket(
+            stack,
+            "Versioned",
+            versioned=True,
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
+        )
+        lambda_.Function(
+            stack,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        ).add_to_role_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
+        sagemaker.CfnModel(
+            stack,
+            "NamedModel",
+            model_name=f"{name.lower()}-model",
+            execution_role_arn="arn:aws:iam::111122223333:role/serving",
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(image="image:1"),
+        )
+    return app
+
+
+def test_packs_visited_through_one_aspect_report_what_they_report_alone():
+    """ProjectPacks, as apply_compliance_packs uses it, changes how often CDK calls into Python,
+    not what any pack concludes."""
+    alone = NagRecorder()
+    app = _mixed_app()
+    for pack_type in CUSTOM_PACKS:
+        cdk.Aspects.of(app).add(pack_type(reports=False, additional_loggers=[alone]))
+    app.synth()
+    together = NagRecorder()
+    app = _mixed_app()
+    packs = [pack_type(reports=False, additional_loggers=[together]) for pack_type in CUSTOM_PACKS]
+    cdk.Aspects.of(app).add(ProjectPacks(packs))
+    app.synth()
+
+    def outcomes(recorder):
+        return sorted((o.rule_id, o.path, o.outcome, o.finding_id) for o in recorder.outcomes)
+
+    assert {o.outcome for o in alone.outcomes} >= {"COMPLIANT", "NON_COMPLIANT"}
+    assert {o.rule_id.split("-")[0] for o in alone.outcomes} == {
+        pack_type.PACK_NAME for pack_type in CUSTOM_PACKS
+    }
+    assert outcomes(together) == outcomes(alone)
 
 
 @pytest.fixture(scope="module")

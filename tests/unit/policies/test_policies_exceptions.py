@@ -12,7 +12,6 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from policies.exceptions import (
     ExceptionReferenceError,
     acknowledge,
-    acknowledge_by_path,
     checkov_skip,
     collect_exceptions,
     invalid_exceptions,
@@ -82,16 +81,6 @@ def test_acknowledge_stores_the_reason_and_the_granular_findings():
     assert stored == f"ADR-{EXISTING_ADR}: {REASON}"
     rules = bucket.node.default_child.get_metadata("cdk_nag")["rules_to_suppress"]
     assert rules == [{"id": "AwsSolutions-IAM5", "reason": stored, "applies_to": ["Resource::*"]}]
-
-
-def test_acknowledge_by_path_reaches_a_construct_by_its_path():
-    _, stack = _stack()
-    s3.Bucket(stack, "Bucket")
-    acknowledge_by_path(
-        stack, "/ExceptionsTest/Bucket/Resource", "AwsSolutions-S1", adr=EXISTING_ADR, reason=REASON
-    )
-    child = stack.node.find_child("Bucket").node.default_child
-    assert child.get_metadata("cdk_nag")["rules_to_suppress"][0]["id"] == "AwsSolutions-S1"
 
 
 def test_checkov_skips_merge_instead_of_overwriting():

@@ -6,14 +6,14 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagRuleCompliance
 
 from policies.exceptions import acknowledge
 from policies.nag import LeastPrivilegeChecks
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "IamPackTest"
 PARAMETER_ARN = "arn:aws:ssm:us-east-1:111122223333:parameter/sentiment_model/latest_object_key"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:failures"
 
 
 def _role(stack: cdk.Stack, name: str, **kwargs) -> iam.Role:
@@ -26,15 +26,12 @@ def evaluation(tmp_path_factory):
         outdir=str(tmp_path_factory.mktemp("iam-pack")), builtin_cloud_formation_validation=False
     )
     stack = cdk.Stack(app, STACK)
-    least = _role(
+    readable = iam.ManagedPolicy(
         stack,
-        "LeastPrivilege",
-        managed_policies=[
-            iam.ManagedPolicy.from_aws_managed_policy_name(
-                "service-role/AWSLambdaBasicExecutionRole"
-            )
-        ],
+        "ReadableStatements",
+        statements=[iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[QUEUE_ARN])],
     )
+    least = _role(stack, "LeastPrivilege", managed_policies=[readable])
     least.add_to_policy(
         iam.PolicyStatement(actions=["ssm:PutParameter"], resources=[PARAMETER_ARN])
     )
@@ -58,6 +55,23 @@ def evaluation(tmp_path_factory):
         stack,
         "FullAccess",
         managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonS3FullAccess")],
+    )
+    _role(
+        stack,
+        "AwsManaged",
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name(
+                "service-role/AWSLambdaBasicExecutionRole"
+            )
+        ],
+    )
+    # What AwsSolutions-IAM4 lets through: a customer-managed policy defined elsewhere.
+    _role(
+        stack,
+        "CustomerManagedElsewhere",
+        managed_policies=[
+            iam.ManagedPolicy.from_managed_policy_name(stack, "TeamPolicy", "team-policy")
+        ],
     )
     iam.CfnManagedPolicy(
         stack,
@@ -140,12 +154,27 @@ CASES = [
         "NON_COMPLIANT",
         {"MetricNamespace::cloudwatch:PutMetricData"},
     ),
-    ("MlopsIAM-NoFullAccessManagedPolicy", "LeastPrivilege/Resource", "COMPLIANT", set()),
+    ("MlopsIAM-ManagedPolicyInStack", "LeastPrivilege/Resource", "COMPLIANT", set()),
     (
-        "MlopsIAM-NoFullAccessManagedPolicy",
+        "MlopsIAM-ManagedPolicyInStack",
         "FullAccess/Resource",
         "NON_COMPLIANT",
-        {"Policy::AmazonS3FullAccess"},
+        {"ManagedPolicy::arn:<AWS::Partition>:iam::aws:policy/AmazonS3FullAccess"},
+    ),
+    (
+        "MlopsIAM-ManagedPolicyInStack",
+        "AwsManaged/Resource",
+        "NON_COMPLIANT",
+        {
+            "ManagedPolicy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole"
+        },
+    ),
+    (
+        "MlopsIAM-ManagedPolicyInStack",
+        "CustomerManagedElsewhere/Resource",
+        "NON_COMPLIANT",
+        {"ManagedPolicy::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/team-policy"},
     ),
 ]
 
@@ -176,13 +205,3 @@ def test_acknowledgment_covers_only_the_named_finding(evaluation):
 
 def test_rules_are_not_applied_to_a_bucket(evaluation):
     assert not [o for o in evaluation.recorder.outcomes if "/NotAPolicyHolder/" in o.path]
-
-
-def test_not_applicable_when_evaluated_on_a_bucket():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    bucket = s3.Bucket(cdk.Stack(app, "Other"), "Bucket")
-    pack = LeastPrivilegeChecks(reports=False)
-    for rule_id in pack.rule_ids():
-        assert pack.rule(rule_id).evaluate(bucket.node.default_child) == (
-            NagRuleCompliance.NOT_APPLICABLE
-        )

@@ -15,12 +15,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagRuleCompliance
 
 from cdk_exercise_stacks.operations.keys import pipeline_key
 from policies.nag import LeastPrivilegeChecks
 from policies.rules import iam as rules
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 ROOT = {"AWS": "arn:aws:iam::111122223333:root"}
 QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:q"
@@ -214,15 +213,3 @@ def test_the_metric_namespace_rule_does_not_read_resource_policies(evaluation, p
 
 def test_a_bucket_without_a_policy_is_not_applicable(evaluation):
     assert not [o for o in evaluation.recorder.outcomes if "/NoPolicy/" in o.path]
-
-
-def test_not_applicable_when_evaluated_on_a_bucket_or_a_queue():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    stack = cdk.Stack(app, "Other")
-    pack = LeastPrivilegeChecks(reports=False)
-    for node in (
-        s3.Bucket(stack, "B").node.default_child,
-        sqs.Queue(stack, "Q").node.default_child,
-    ):
-        for rule_id in pack.rule_ids():
-            assert pack.rule(rule_id).evaluate(node) == NagRuleCompliance.NOT_APPLICABLE

@@ -7,10 +7,9 @@ import pytest
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-from cdk_nag import NagRuleCompliance
 
 from policies.nag import SageMakerServingChecks
-from policies.testing import evaluate
+from tests.unit.policies.nag_evaluation import evaluate
 
 STACK = "SageMakerPackTest"
 ROLE_ARN = "arn:aws:iam::111122223333:role/serving"
@@ -129,11 +128,3 @@ def test_rule_outcome_and_annotation(evaluation, rule_id, resource, expected):
 
 def test_rules_are_not_applied_to_a_bucket(evaluation):
     assert not [o for o in evaluation.recorder.outcomes if o.path == f"{STACK}/NotSageMaker"]
-
-
-def test_not_applicable_when_evaluated_on_a_bucket():
-    app = cdk.App(builtin_cloud_formation_validation=False)
-    bucket = s3.CfnBucket(cdk.Stack(app, "Other"), "Bucket")
-    pack = SageMakerServingChecks(reports=False)
-    for rule_id in pack.rule_ids():
-        assert pack.rule(rule_id).evaluate(bucket) == NagRuleCompliance.NOT_APPLICABLE

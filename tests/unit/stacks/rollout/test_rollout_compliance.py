@@ -118,7 +118,6 @@ def test_checkov_skips_sit_on_the_resources_they_excuse(checked):
             )
     assert skipped == {
         "CKV_AWS_116": {"AWS::Lambda::Function"},
-        "CKV2_MLOPS_2": {"AWS::Lambda::Function"},
         "CKV_AWS_117": {"AWS::Lambda::Function"},
         "CKV_AWS_173": {"AWS::Lambda::Function"},
         "CKV_AWS_158": {"AWS::Logs::LogGroup"},
