@@ -16,7 +16,6 @@ REPORTS := reports
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_DEPRECATED := quiet
 export BC_SKIP_MAPPING := TRUE
-export PYTHONDONTWRITEBYTECODE := 1
 # Synthesis must never need AWS: no credentials, no lookups.
 export AWS_EC2_METADATA_DISABLED := true
 
@@ -30,17 +29,34 @@ help: ## list the targets
 # the top-level requirement files.
 LOCK_FLAGS := --quiet --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
 
+# Packages are compiled to bytecode at install (ADR-0002): uv does not compile by default, and
+# without .pyc files every synth, test session and checkov run recompiles aws_cdk's generated
+# modules (~4 s of every process that imports the app). Python reads the compiled files even
+# when PYTHONDONTWRITEBYTECODE is set. A stamp records how its environment was installed; an
+# environment installed another way (before this flag) is reinstalled once, which from uv's
+# cache only compiles.
+INSTALL := uv-pip-install--compile-bytecode
+UV_INSTALL = $(UV) pip install --quiet --compile-bytecode
+ifneq ($(file <$(VENV)/.stamp),$(INSTALL))
+$(VENV)/.stamp: FORCE
+endif
+ifneq ($(file <$(CHECKOV_VENV)/.stamp),$(INSTALL))
+$(CHECKOV_VENV)/.stamp: FORCE
+endif
+.PHONY: FORCE
+FORCE:
+
 $(VENV)/.stamp: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
-	touch $@
+	$(UV_INSTALL) --python $(PY) -r requirements-dev.lock
+	echo '$(INSTALL)' > $@
 
 # Order-only on the dev venv (it only provides uv): a new dev lock does not reinstall checkov.
 $(CHECKOV_VENV)/.stamp: requirements-checkov.lock | $(VENV)/.stamp
 	$(UV) venv --clear --quiet --python $(PY) $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
-	touch $@
+	$(UV_INSTALL) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
+	echo '$(INSTALL)' > $@
 
 lock: $(VENV)/.stamp ## re-resolve requirements-*.lock from the top-level requirement files
 	$(UV) pip compile $(LOCK_FLAGS) requirements-dev.txt -o requirements-dev.lock
