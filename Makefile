@@ -20,7 +20,7 @@ export BC_SKIP_MAPPING := TRUE
 export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: help setup lock synth lint test test-unit test-property test-integration compliance \
-        cfn-lint checkov bench demo deploy destroy clean
+        cfn-lint checkov nag-sarif bench demo deploy destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -71,9 +71,11 @@ setup: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## create the v
 synth: $(VENV)/.stamp node_modules/.stamp ## synthesize the three templates to cdk.out, offline
 	$(CDK) synth --quiet --no-notices --no-version-reporting
 
-lint: $(VENV)/.stamp ## ruff
+lint: $(VENV)/.stamp ## ruff; actionlint and zizmor (offline) on the GitHub workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/actionlint
+	$(VENV)/bin/zizmor --offline --no-progress .github
 
 test-unit: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## unit tests
 	$(PY) -m pytest tests/unit
@@ -89,6 +91,9 @@ cfn-lint: synth ## cfn-lint on the synthesized templates
 
 checkov: synth $(CHECKOV_VENV)/.stamp ## checkov (stock + policies/checkov) on the templates; reports in reports/checkov
 	$(PY) scripts/checkov_gate.py cdk.out $(REPORTS)/checkov
+
+nag-sarif: $(VENV)/.stamp ## cdk-nag's reports in cdk.out as SARIF (reports/cdk-nag), for code scanning
+	$(PY) scripts/nag_sarif.py cdk.out $(REPORTS)/cdk-nag/results_sarif.sarif
 
 compliance: cfn-lint checkov ## the template gates: cdk-nag (fails synth), cfn-lint, checkov
 
