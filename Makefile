@@ -19,7 +19,7 @@ export BC_SKIP_MAPPING := TRUE
 # Synthesis must never need AWS: no credentials, no lookups.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup lock synth lint test test-unit test-property test-integration compliance \
+.PHONY: help setup lock synth lint test test-all test-unit test-property test-integration compliance \
         cfn-lint checkov nag-sarif bench demo deploy destroy clean
 
 help: ## list the targets
@@ -77,14 +77,20 @@ lint: $(VENV)/.stamp ## ruff; actionlint and zizmor (offline) on the GitHub work
 	$(VENV)/bin/actionlint
 	$(VENV)/bin/zizmor --offline --no-progress .github
 
+# pytest-xdist runs the tests on every core (PYTEST_WORKERS=0: in one process). A test file
+# stays on one worker (--dist loadfile), so its module fixtures (a checkov run, a moto
+# deployment) run once.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 test-unit: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## unit tests
-	$(PY) -m pytest tests/unit
+	$(PYTEST) tests/unit
 
 test-property: $(VENV)/.stamp ## Hypothesis property tests (bounded CI profile)
-	$(PY) -m pytest tests/property
+	$(PYTEST) tests/property
 
 test-integration: $(VENV)/.stamp node_modules/.stamp ## local integration on moto (AWS tests opt-in)
-	$(PY) -m pytest tests/integration
+	$(PYTEST) tests/integration
 
 cfn-lint: synth ## cfn-lint on the synthesized templates
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
@@ -98,8 +104,12 @@ nag-sarif: $(VENV)/.stamp ## cdk-nag's reports in cdk.out as SARIF (reports/cdk-
 compliance: cfn-lint checkov ## the template gates: cdk-nag (fails synth), cfn-lint, checkov
 
 test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-nag, cfn-lint, checkov
-	$(PY) -m pytest tests
-	$(MAKE) --no-print-directory compliance
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-all compliance
+
+# The compliance gate runs beside the tests (`make test` above): it fills the cores while the
+# last test files finish. Each one's output is printed whole when it ends.
+test-all: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp
+	$(PYTEST) tests
 
 bench: setup ## measure synth, test layers, setup, handler import, AWS calls (docs/performance.md)
 	$(PY) scripts/bench.py
