@@ -16,12 +16,11 @@ REPORTS := reports
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_DEPRECATED := quiet
 export BC_SKIP_MAPPING := TRUE
-export PYTHONDONTWRITEBYTECODE := 1
 # Synthesis must never need AWS: no credentials, no lookups.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help setup lock synth lint test test-unit test-property test-integration compliance \
-        cfn-lint checkov bench demo deploy destroy clean
+.PHONY: help setup lock synth lint test test-all test-unit test-property test-integration compliance \
+        cfn-lint checkov nag-sarif bench demo deploy destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,17 +29,34 @@ help: ## list the targets
 # the top-level requirement files.
 LOCK_FLAGS := --quiet --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
 
+# Packages are compiled to bytecode at install (ADR-0002): uv does not compile by default, and
+# without .pyc files every synth, test session and checkov run recompiles aws_cdk's generated
+# modules (~4 s of every process that imports the app). Python reads the compiled files even
+# when PYTHONDONTWRITEBYTECODE is set. A stamp records how its environment was installed; an
+# environment installed another way (before this flag) is reinstalled once, which from uv's
+# cache only compiles.
+INSTALL := uv-pip-install--compile-bytecode
+UV_INSTALL = $(UV) pip install --quiet --compile-bytecode
+ifneq ($(file <$(VENV)/.stamp),$(INSTALL))
+$(VENV)/.stamp: FORCE
+endif
+ifneq ($(file <$(CHECKOV_VENV)/.stamp),$(INSTALL))
+$(CHECKOV_VENV)/.stamp: FORCE
+endif
+.PHONY: FORCE
+FORCE:
+
 $(VENV)/.stamp: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(UV) pip install --quiet --python $(PY) -r requirements-dev.lock
-	touch $@
+	$(UV_INSTALL) --python $(PY) -r requirements-dev.lock
+	echo '$(INSTALL)' > $@
 
 # Order-only on the dev venv (it only provides uv): a new dev lock does not reinstall checkov.
 $(CHECKOV_VENV)/.stamp: requirements-checkov.lock | $(VENV)/.stamp
 	$(UV) venv --clear --quiet --python $(PY) $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
-	touch $@
+	$(UV_INSTALL) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.lock
+	echo '$(INSTALL)' > $@
 
 lock: $(VENV)/.stamp ## re-resolve requirements-*.lock from the top-level requirement files
 	$(UV) pip compile $(LOCK_FLAGS) requirements-dev.txt -o requirements-dev.lock
@@ -55,18 +71,26 @@ setup: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## create the v
 synth: $(VENV)/.stamp node_modules/.stamp ## synthesize the three templates to cdk.out, offline
 	$(CDK) synth --quiet --no-notices --no-version-reporting
 
-lint: $(VENV)/.stamp ## ruff
+lint: $(VENV)/.stamp ## ruff; actionlint and zizmor (offline) on the GitHub workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/actionlint
+	$(VENV)/bin/zizmor --offline --no-progress .github
+
+# pytest-xdist runs the tests on every core (PYTEST_WORKERS=0: in one process). A test file
+# stays on one worker (--dist loadfile), so its module fixtures (a checkov run, a moto
+# deployment) run once.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-unit: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## unit tests
-	$(PY) -m pytest tests/unit
+	$(PYTEST) tests/unit
 
 test-property: $(VENV)/.stamp ## Hypothesis property tests (bounded CI profile)
-	$(PY) -m pytest tests/property
+	$(PYTEST) tests/property
 
 test-integration: $(VENV)/.stamp node_modules/.stamp ## local integration on moto (AWS tests opt-in)
-	$(PY) -m pytest tests/integration
+	$(PYTEST) tests/integration
 
 cfn-lint: synth ## cfn-lint on the synthesized templates
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- cdk.out/*.template.json
@@ -74,11 +98,18 @@ cfn-lint: synth ## cfn-lint on the synthesized templates
 checkov: synth $(CHECKOV_VENV)/.stamp ## checkov (stock + policies/checkov) on the templates; reports in reports/checkov
 	$(PY) scripts/checkov_gate.py cdk.out $(REPORTS)/checkov
 
+nag-sarif: $(VENV)/.stamp ## cdk-nag's reports in cdk.out as SARIF (reports/cdk-nag), for code scanning
+	$(PY) scripts/nag_sarif.py cdk.out $(REPORTS)/cdk-nag/results_sarif.sarif
+
 compliance: cfn-lint checkov ## the template gates: cdk-nag (fails synth), cfn-lint, checkov
 
 test: setup lint ## everything CI runs: lint, all test layers, synth with cdk-nag, cfn-lint, checkov
-	$(PY) -m pytest tests
-	$(MAKE) --no-print-directory compliance
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-all compliance
+
+# The compliance gate runs beside the tests (`make test` above): it fills the cores while the
+# last test files finish. Each one's output is printed whole when it ends.
+test-all: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp
+	$(PYTEST) tests
 
 bench: setup ## measure synth, test layers, setup, handler import, AWS calls (docs/performance.md)
 	$(PY) scripts/bench.py

@@ -35,6 +35,19 @@ settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_make_parametrize_id(config, val, argname):
+    """A stable ID for a binary parameter: its length, not its bytes.
+
+    pytest-xdist (``make test`` runs one worker per core) requires every worker to collect the
+    same test IDs. pytest's default ID of a ``bytes`` value is the value itself, and a value
+    built at collection time can differ between workers (a gzip stream embeds its creation
+    time). Printable ASCII keeps the default ID.
+    """
+    if isinstance(val, bytes) and not (val.isascii() and val.decode("ascii").isprintable()):
+        return f"{len(val)}-binary-bytes"
+    return None
+
+
 @pytest.fixture(scope="session")
 def synthesized_app(tmp_path_factory):
     """The synthesized cloud assembly of the real app (``app.build_app``), built once.
