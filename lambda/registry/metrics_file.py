@@ -92,7 +92,8 @@ class MetricsProblem:
 
 
 class MetricsFileError(ValueError):
-    """The metrics file is not acceptable; ``problems`` lists every reason, in document order."""
+    """The metrics file is not acceptable; ``problems`` lists every reason, in a fixed order
+    (each object's unknown and missing fields, then its fields one by one)."""
 
     def __init__(self, problems: tuple[MetricsProblem, ...]) -> None:
         if not problems:
