@@ -2,9 +2,9 @@
 transformers expects, and it classifies sentiment (ADR 0060).
 
 transformers and torch are not installed by ``make test``. A pure-Python DistilBERT forward
-pass stands in for them here; its scores are checked against the ones transformers 4.49.0 and
-5.24.0 produced on this archive (recorded in ADR 0060), so the stand-in itself is pinned to the
-real implementation.
+pass (``tools/reference_forward_pass.py``) stands in for them here; its scores are checked
+against the ones transformers 4.49.0 and 5.24.0 produced on this archive (recorded in ADR 0060),
+so the stand-in itself is pinned to the real implementation.
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
-import math
-import re
-import struct
 import tarfile
 
 import pytest
 
 from tools.package_model import check_archive
-from tools.safetensors_io import read_header
+from tools.reference_forward_pass import DistilBertReference, load_float32_tensors
 
 # The state dict of DistilBertForSequenceClassification(dim=16, hidden_dim=32, n_layers=1,
 # vocab_size=V, max_position_embeddings=512, num_labels=2), printed by transformers 5.24.0.
@@ -55,7 +52,6 @@ RECORDED_PIPELINE_OUTPUT = [
     ("The service was slow and the room was dirty.", "NEGATIVE", 0.9947704672813416),
     ("I watched it on a Tuesday.", "NEGATIVE", 0.5),
 ]
-LAYER_NORM_EPS = 1e-12
 
 
 @pytest.fixture(scope="module")
@@ -101,24 +97,9 @@ def test_committed_archive_passes_the_layout_check_and_is_small(sample_archive):
     assert sample_archive.stat().st_size < 64 * 1024
 
 
-def _load_tensors(model_dir):
-    path = model_dir / "model.safetensors"
-    with path.open("rb") as stream:
-        header = read_header(stream, path.stat().st_size)
-        body = stream.read()
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        values = struct.unpack(f"<{(end - begin) // 4}f", body[begin:end])
-        tensors[name] = (entry["shape"], values)
-    return header, tensors
-
-
 def test_weights_have_exactly_the_tensors_transformers_expects(sample_dir):
     vocab_size = len((sample_dir / "vocab.txt").read_text().splitlines())
-    header, tensors = _load_tensors(sample_dir)
+    header, tensors = load_float32_tensors(sample_dir)
 
     expected = {
         name: [vocab_size if size == "V" else size for size in shape]
@@ -141,143 +122,19 @@ def test_config_matches_vocabulary_and_labels(sample_dir):
     assert vocab[config["pad_token_id"]] == "[PAD]"
 
 
-# ----------------------------------------------------------------------------------------------
-# A pure-Python DistilBertForSequenceClassification forward pass (eval mode, no dropout), written
-# from the architecture, not from the generator.
-# ----------------------------------------------------------------------------------------------
-
-
-class _Reference:
-    def __init__(self, model_dir):
-        self.vocab = {t: i for i, t in enumerate((model_dir / "vocab.txt").read_text().split())}
-        self.config = json.loads((model_dir / "config.json").read_text())
-        _header, tensors = _load_tensors(model_dir)
-        self.w = {name: self._rows(shape, values) for name, (shape, values) in tensors.items()}
-
-    @staticmethod
-    def _rows(shape, values):
-        if len(shape) == 1:
-            return list(values)
-        return [list(values[r * shape[1] : (r + 1) * shape[1]]) for r in range(shape[0])]
-
-    def tokenize(self, text):
-        ids = [self.vocab["[CLS]"]]
-        for word in re.findall(r"\w+|[^\w\s]", text.lower()):
-            ids.extend(self._wordpiece(word))
-        return [*ids, self.vocab["[SEP]"]]
-
-    def _wordpiece(self, word):
-        pieces, start = [], 0
-        while start < len(word):
-            for end in range(len(word), start, -1):
-                piece = word[start:end] if start == 0 else "##" + word[start:end]
-                if piece in self.vocab:
-                    pieces.append(self.vocab[piece])
-                    start = end
-                    break
-            else:
-                return [self.vocab["[UNK]"]]
-        return pieces
-
-    def _linear(self, prefix, x):
-        weight, bias = self.w[f"{prefix}.weight"], self.w[f"{prefix}.bias"]
-        return [
-            sum(wi * xi for wi, xi in zip(row, x, strict=True)) + b
-            for row, b in zip(weight, bias, strict=True)
-        ]
-
-    def _layer_norm(self, prefix, x):
-        mean = sum(x) / len(x)
-        var = sum((v - mean) ** 2 for v in x) / len(x)
-        gain, bias = self.w[f"{prefix}.weight"], self.w[f"{prefix}.bias"]
-        return [
-            (v - mean) / math.sqrt(var + LAYER_NORM_EPS) * g + b
-            for v, g, b in zip(x, gain, bias, strict=True)
-        ]
-
-    def probabilities(self, text):
-        ids = self.tokenize(text)
-        emb = "distilbert.embeddings"
-        hidden = [
-            self._layer_norm(
-                f"{emb}.LayerNorm",
-                [
-                    w + p
-                    for w, p in zip(
-                        self.w[f"{emb}.word_embeddings.weight"][token],
-                        self.w[f"{emb}.position_embeddings.weight"][position],
-                        strict=True,
-                    )
-                ],
-            )
-            for position, token in enumerate(ids)
-        ]
-        for layer in range(self.config["n_layers"]):
-            hidden = self._block(f"distilbert.transformer.layer.{layer}", hidden)
-        pooled = [max(0.0, v) for v in self._linear("pre_classifier", hidden[0])]
-        logits = self._linear("classifier", pooled)
-        exps = [math.exp(v - max(logits)) for v in logits]
-        return [e / sum(exps) for e in exps]
-
-    def _block(self, prefix, hidden):
-        heads, dim = self.config["n_heads"], self.config["dim"]
-        size = dim // heads
-        att = f"{prefix}.attention"
-        q = [self._linear(f"{att}.q_lin", x) for x in hidden]
-        k = [self._linear(f"{att}.k_lin", x) for x in hidden]
-        v = [self._linear(f"{att}.v_lin", x) for x in hidden]
-        context = []
-        for i in range(len(hidden)):
-            row = []
-            for h in range(heads):
-                cols = range(h * size, (h + 1) * size)
-                scores = [
-                    sum(q[i][c] * k[j][c] for c in cols) / math.sqrt(size)
-                    for j in range(len(hidden))
-                ]
-                top = max(scores)
-                weights = [math.exp(s - top) for s in scores]
-                total = sum(weights)
-                row.extend(
-                    sum(weights[j] / total * v[j][c] for j in range(len(hidden))) for c in cols
-                )
-            context.append(row)
-        attended = [
-            self._layer_norm(
-                f"{prefix}.sa_layer_norm",
-                [a + b for a, b in zip(self._linear(f"{att}.out_lin", c), x, strict=True)],
-            )
-            for c, x in zip(context, hidden, strict=True)
-        ]
-        output = []
-        for x in attended:
-            inner = [
-                0.5 * u * (1.0 + math.erf(u / math.sqrt(2.0)))
-                for u in self._linear(f"{prefix}.ffn.lin1", x)
-            ]
-            ffn = self._linear(f"{prefix}.ffn.lin2", inner)
-            output.append(
-                self._layer_norm(
-                    f"{prefix}.output_layer_norm", [a + b for a, b in zip(ffn, x, strict=True)]
-                )
-            )
-        return output
-
-
 @pytest.fixture(scope="module")
 def reference(sample_dir):
-    return _Reference(sample_dir)
+    return DistilBertReference(sample_dir)
 
 
 @pytest.mark.parametrize(("sentence", "label", "score"), RECORDED_PIPELINE_OUTPUT)
 def test_reference_forward_pass_reproduces_the_recorded_transformers_output(
     reference, sentence, label, score
 ):
-    probabilities = reference.probabilities(sentence)
-    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+    predicted_label, predicted_score = reference.classify(sentence)
 
-    assert reference.config["id2label"][str(best)] == label
-    assert probabilities[best] == pytest.approx(score, abs=1e-5)
+    assert predicted_label == label
+    assert predicted_score == pytest.approx(score, abs=1e-5)
 
 
 @pytest.mark.parametrize(
