@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: help setup lock synth lint test test-unit test-property test-integration compliance \
-        cfn-lint checkov bench demo deploy destroy clean
+        cfn-lint checkov bench demo deploy destroy clean access-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -73,6 +73,10 @@ cfn-lint: synth ## cfn-lint on the synthesized templates
 
 checkov: synth $(CHECKOV_VENV)/.stamp ## checkov (stock + policies/checkov) on the templates; reports in reports/checkov
 	$(PY) scripts/checkov_gate.py cdk.out $(REPORTS)/checkov
+
+# Generated documentation: tests/unit/test_access_report.py fails when the committed file is stale.
+access-report: synth ## write docs/access.md (every principal; who can publish, write, approve, change, read) from the templates
+	$(PY) scripts/access_report.py --cdk-out cdk.out --output docs/access.md
 
 compliance: cfn-lint checkov ## the template gates: cdk-nag (fails synth), cfn-lint, checkov
 
