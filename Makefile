@@ -46,10 +46,20 @@ endif
 .PHONY: FORCE
 FORCE:
 
+# aws-cdk-lib and aws-cdk-cloud-assembly-schema (which it requires) both ship
+# aws_cdk/cloud_assembly_schema/__init__.py, and uv installs in parallel, so either copy may win.
+# The app needs aws-cdk-lib's (its jsii types are named aws-cdk-lib.cloud_assembly_schema.*;
+# with the other copy, reading synthesis messages fails with "Unknown interface"): when the other
+# copy won, aws-cdk-lib alone is installed again, and the check must then pass.
+CDK_LIB_FILES_CHECK = $(PY) scripts/check_cdk_lib_files.py
+
 $(VENV)/.stamp: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
 	$(UV_INSTALL) --python $(PY) -r requirements-dev.lock
+	$(CDK_LIB_FILES_CHECK) || $(UV_INSTALL) --python $(PY) --no-deps --reinstall-package aws-cdk-lib \
+		$$(grep '^aws-cdk-lib==' requirements-dev.lock)
+	$(CDK_LIB_FILES_CHECK)
 	echo '$(INSTALL)' > $@
 
 # Order-only on the dev venv (it only provides uv): a new dev lock does not reinstall checkov.

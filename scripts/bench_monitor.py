@@ -39,10 +39,9 @@ for _path in (REPO_ROOT, REPO_ROOT / "lambda"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from demo.capture_traffic import LABELS, WrittenHour, write_hour  # noqa: E402
 from monitoring.capture import GroundTruthIndex, Window  # noqa: E402
 from monitoring.window import WindowAccumulator, WindowSummary  # noqa: E402
-
-from demo.capture_traffic import LABELS, WrittenHour, write_hour  # noqa: E402
 
 WINDOW = Window(datetime(2026, 11, 27, 13, tzinfo=UTC))
 CAPTURE_FILES = 8

@@ -11,6 +11,8 @@ from itertools import pairwise
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
+
+from demo.capture_traffic import capture_line
 from monitoring.capture import (
     CaptureRecord,
     MalformedLineError,
@@ -25,8 +27,6 @@ from monitoring.window import (
     WindowAccumulator,
     population_stability_index,
 )
-
-from demo.capture_traffic import capture_line
 
 WINDOW = Window(datetime(2026, 11, 27, 13, tzinfo=UTC))
 PSI_BOUND = 2 * math.log((1 + PSI_EPSILON) / PSI_EPSILON)

@@ -143,3 +143,38 @@ def test_both_sarif_reports_reach_code_scanning(workflow):
     assert "reports/checkov/results_sarif.sarif" in kept
     assert "reports/cdk-nag/results_sarif.sarif" in kept
     assert "$(REPORTS)/cdk-nag/results_sarif.sarif" in _makefile()
+
+
+# -- aws-cdk-lib's copy of aws_cdk/cloud_assembly_schema wins the install -----------------------
+
+
+def test_the_installed_cloud_assembly_schema_module_is_aws_cdk_libs():
+    """The copy the app needs (scripts/check_cdk_lib_files.py says why); the Makefile puts it
+    back when the installer left the other package's copy."""
+    import sysconfig
+
+    from scripts import check_cdk_lib_files
+
+    path = check_cdk_lib_files.schema_module_path(Path(sysconfig.get_paths()["purelib"]))
+    assert check_cdk_lib_files.is_aws_cdk_lib_copy(path), path
+
+
+def test_cdk_lib_files_check_fires_on_the_standalone_packages_copy(tmp_path):
+    from scripts import check_cdk_lib_files
+
+    path = check_cdk_lib_files.schema_module_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    assert not check_cdk_lib_files.is_aws_cdk_lib_copy(path)  # missing
+    path.write_text('@jsii.data_type(jsii_type="@aws-cdk/cloud-assembly-schema.MetadataEntry")\n')
+    assert not check_cdk_lib_files.is_aws_cdk_lib_copy(path)
+    path.write_text(
+        '@jsii.data_type(jsii_type="aws-cdk-lib.cloud_assembly_schema.MetadataEntry")\n'
+    )
+    assert check_cdk_lib_files.is_aws_cdk_lib_copy(path)
+
+
+def test_the_dev_install_runs_the_cdk_lib_files_check_and_its_repair():
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "CDK_LIB_FILES_CHECK = $(PY) scripts/check_cdk_lib_files.py" in makefile
+    assert "$(CDK_LIB_FILES_CHECK) || $(UV_INSTALL)" in makefile
+    assert "--reinstall-package aws-cdk-lib" in makefile
