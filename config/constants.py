@@ -91,6 +91,13 @@ MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
 REGISTERED_MODEL_DELETED_METRIC = "RegisteredModelDeleted"
 REGISTERED_MODEL_OVERWRITTEN_METRIC = "RegisteredModelOverwritten"
 EVENT_REJECTED_METRIC = "EventRejected"
+# An upload event whose object version does not exist with its ETag and size: forged or
+# foreign, ignored and alarmed (ADR-0017).
+UNVERIFIED_UPLOAD_IGNORED_METRIC = "UnverifiedUploadIgnored"
+# An eventTime later than this after the function's clock is refused; a stored one counts as at
+# most this much after its parameter version's write (ADR-0017). The runtime's twin:
+# lambda/registration/contract.py MAX_EVENT_TIME_AHEAD_SECONDS.
+REGISTRATION_MAX_EVENT_TIME_AHEAD_SECONDS = 15 * 60
 REGISTRATION_METRIC_ALARM_THRESHOLD = 1
 REGISTRATION_METRIC_ALARM_PERIOD_SECONDS = 300
 
