@@ -61,10 +61,13 @@ def mismatch(record: ObjectEvent, head: Mapping[str, Any]) -> str | None:
 def check_upload(s3: Any, record: ObjectEvent) -> str | None:
     """None if the event's object version exists as described; else why the upload must be
     ignored. Raises ObjectCheckError when S3 could not answer."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
     try:
         head = s3.head_object(Bucket=record.bucket, Key=record.key, VersionId=record.version_id)
+    except ParamValidationError as error:
+        # The event's bucket, key or version id cannot even form a request: not an S3 upload.
+        return f"S3 cannot be asked about this object as the event names it: {error}"
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status in NOT_READABLE_STATUSES:
