@@ -326,6 +326,9 @@ ROLLOUT_ALARM_EVALUATION_PERIODS = 1
 # The one dimension of the rollout's metrics; lambda/rollout/contract.py names it too (a test
 # ties the two, the runtime cannot import config/).
 ROLLOUT_METRICS_STACK_DIMENSION = "StackName"
+# The rollout's count of dropped events of another account or region (alarmed, ADR-0017); the
+# runtime's twin: lambda/rollout/contract.py METRIC_NAMES["foreign_event_ignored"].
+ROLLOUT_FOREIGN_EVENT_IGNORED_METRIC = "RolloutForeignEventIgnored"
 # Environment of the rollout function (the asset reads these names; it never imports config/).
 ROLLOUT_STACK_NAME_ENV_VAR = "STACK_NAME"
 ROLLOUT_CFN_ROLE_ARN_ENV_VAR = "CFN_ROLE_ARN"

@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from cdk_exercise_stacks.rollout.model_rollout import FOREIGN_EVENT_IGNORED_METRIC
 from common import metrics as common_metrics
 from config import constants
 from config.naming import DeploymentNaming
@@ -203,6 +204,16 @@ def test_the_alarmed_rollout_metrics_are_ones_the_function_writes_with_its_dimen
     for alarm in _alarms_in(templates[ENDPOINT_STACK], rollout.DEFAULT_METRICS_NAMESPACE):
         assert alarm["MetricName"] in rollout.METRIC_NAMES.values()
         assert [d["Name"] for d in alarm["Dimensions"]] == [rollout.STACK_DIMENSION]
+
+
+def test_the_foreign_event_metric_is_the_one_the_function_writes_and_is_alarmed(templates):
+    name = rollout.METRIC_NAMES["foreign_event_ignored"]
+    assert name == constants.ROLLOUT_FOREIGN_EVENT_IGNORED_METRIC == FOREIGN_EVENT_IGNORED_METRIC
+    alarmed = {
+        a["MetricName"]
+        for a in _alarms_in(templates[ENDPOINT_STACK], rollout.DEFAULT_METRICS_NAMESPACE)
+    }
+    assert name in alarmed
 
 
 def test_every_parameter_change_the_rule_delivers_is_a_rollout_request(templates):
