@@ -5,6 +5,9 @@ most one registration to write (the newest model upload, if it is newer than the
 one) plus one outcome per record, for the log and the metrics. Folding ``decide`` over any
 permutation, duplication and batching of deliveries ends at the newest upload, because
 ``order_key`` is a strict total order and a write happens only for a strictly larger key.
+Uploads that could not be served, dated beyond the function's clock or without a versionId are
+rejected, and uploads S3 does not confirm (``unverified``) are ignored: neither is ever
+registered (ADR-0017).
 """
 
 from __future__ import annotations
