@@ -23,7 +23,7 @@ from typing import Any
 
 from common.errors import NamedError, OutOfTimeError
 from registration.decision import Decision, decide, uploads_to_verify
-from registration.registered_model import Registration
+from registration.registered_model import Registration, order_key
 from registration.s3_events import ModelLocation, ObjectEvent
 
 # HeadObject has no error body: only the status says what went wrong.
@@ -96,11 +96,14 @@ def decide_verified(
     s3: Callable[[], Any],
     now: datetime,
 ) -> Decision:
-    """``decide``, after one HeadObject per upload it could register (``s3`` returns the
-    client, created only when a lookup is needed)."""
+    """``decide``, after HeadObject of the uploads it could register, newest first, until S3
+    confirms one: that one wins, and the older ones would only be superseded by it (``s3``
+    returns the client, created only when a lookup is needed)."""
     unverified: dict[int, str] = {}
-    for index in uploads_to_verify(records, registered, location, now):
+    candidates = uploads_to_verify(records, registered, location, now)
+    for index in sorted(candidates, key=lambda i: (order_key(records[i]), -i), reverse=True):
         reason = check_upload(s3(), records[index])
-        if reason is not None:
-            unverified[index] = reason
+        if reason is None:
+            break
+        unverified[index] = reason
     return decide(records, registered, location, now=now, unverified=unverified)

@@ -172,3 +172,13 @@ def test_head_object_failures_raise_and_write_nothing(aws, capsys, no_backoff_sl
     assert lines[-1]["event"] == "object_check_failed"
     # botocore's standard retries: the S3 budget's three attempts.
     assert len(no_backoff_sleep) == 2
+
+
+def test_lookups_stop_at_the_newest_upload_s3_confirms(aws):
+    records = [aws.uploads.put(f"models/m{i}.tar.gz") for i in range(5)]
+
+    result = invoke(event(*reversed(records)))
+
+    assert registered_value(aws.ssm) == "models/m4.tar.gz"
+    assert aws.calls["s3.HeadObject"] == 1
+    assert result["decisions"] == ["registered"] + ["ignored"] * 4
