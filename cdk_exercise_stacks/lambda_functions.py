@@ -32,6 +32,7 @@ REGISTRATION_SETTINGS = RegistrationSettings(
         log_retention_days=constants.LAMBDA_LOG_RETENTION_DAYS,
         asset_excludes=constants.REGISTRATION_ASSET_EXCLUDES,
     ),
+    model_key_prefix=constants.MODEL_KEY_PREFIX,
     async_retry_attempts=constants.LAMBDA_ASYNC_RETRY_ATTEMPTS,
     max_event_age_seconds=constants.LAMBDA_MAX_EVENT_AGE_SECONDS,
     failure_queue_retention_days=constants.REGISTRATION_FAILURE_QUEUE_RETENTION_DAYS,
@@ -42,6 +43,7 @@ REGISTRATION_ALARM_SETTINGS = RegistrationAlarmSettings(
     registered_model_deleted_metric=constants.REGISTERED_MODEL_DELETED_METRIC,
     registered_model_overwritten_metric=constants.REGISTERED_MODEL_OVERWRITTEN_METRIC,
     event_rejected_metric=constants.EVENT_REJECTED_METRIC,
+    unverified_upload_ignored_metric=constants.UNVERIFIED_UPLOAD_IGNORED_METRIC,
     period_seconds=constants.REGISTRATION_METRIC_ALARM_PERIOD_SECONDS,
     threshold=constants.REGISTRATION_METRIC_ALARM_THRESHOLD,
 )
@@ -95,8 +97,8 @@ class LambdaStack(PipelineStack):
             parameter_arn=registration.parameter_arn,
         )
 
-        # Deleted or overwritten registered models and rejected events page an operator
-        # (ADR-0014).
+        # Deleted or overwritten registered models, rejected events and uploads S3 does not
+        # confirm page an operator (ADR-0014, ADR-0017).
         self.registration_alarms = RegistrationAlarms(
             self,
             "RegistrationAlarms",

@@ -91,6 +91,13 @@ MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
 REGISTERED_MODEL_DELETED_METRIC = "RegisteredModelDeleted"
 REGISTERED_MODEL_OVERWRITTEN_METRIC = "RegisteredModelOverwritten"
 EVENT_REJECTED_METRIC = "EventRejected"
+# An upload event whose object version does not exist with its ETag and size: forged or
+# foreign, ignored and alarmed (ADR-0017).
+UNVERIFIED_UPLOAD_IGNORED_METRIC = "UnverifiedUploadIgnored"
+# An eventTime later than this after the function's clock is refused; a stored one counts as at
+# most this much after its parameter version's write (ADR-0017). The runtime's twin:
+# lambda/registration/contract.py MAX_EVENT_TIME_AHEAD_SECONDS.
+REGISTRATION_MAX_EVENT_TIME_AHEAD_SECONDS = 15 * 60
 REGISTRATION_METRIC_ALARM_THRESHOLD = 1
 REGISTRATION_METRIC_ALARM_PERIOD_SECONDS = 300
 
@@ -319,6 +326,9 @@ ROLLOUT_ALARM_EVALUATION_PERIODS = 1
 # The one dimension of the rollout's metrics; lambda/rollout/contract.py names it too (a test
 # ties the two, the runtime cannot import config/).
 ROLLOUT_METRICS_STACK_DIMENSION = "StackName"
+# The rollout's count of dropped events of another account or region (alarmed, ADR-0017); the
+# runtime's twin: lambda/rollout/contract.py METRIC_NAMES["foreign_event_ignored"].
+ROLLOUT_FOREIGN_EVENT_IGNORED_METRIC = "RolloutForeignEventIgnored"
 # Environment of the rollout function (the asset reads these names; it never imports config/).
 ROLLOUT_STACK_NAME_ENV_VAR = "STACK_NAME"
 ROLLOUT_CFN_ROLE_ARN_ENV_VAR = "CFN_ROLE_ARN"

@@ -1,10 +1,10 @@
 """Registers the newest uploaded model's S3 key in a Parameter Store parameter.
 
 Flow: settings (env) -> parse the S3 notification -> read the registered model (only if the
-event touches a model key) -> decide (pure) -> at most one PutParameter -> one log line per
-record -> one PutMetricData. Deliberate failures raise a named error (``common.errors``)
-before anything is written, so Lambda's async retries and on-failure destination keep the
-event.
+event touches a model key) -> HeadObject of each upload that could be registered (ADR-0017) ->
+decide (pure) -> at most one PutParameter -> one log line per record -> one PutMetricData.
+Deliberate failures raise a named error (``common.errors``) before anything is written, so
+Lambda's async retries and on-failure destination keep the event.
 
 Environment: SSM_SENTIMENT_MODEL (required, fully qualified parameter name),
 METRICS_NAMESPACE (default ModelRegistration), MODEL_BUCKET and MODEL_KEY_PREFIX (default
@@ -17,6 +17,7 @@ invocation ends with a result or a named error, never by the function's timeout.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -27,7 +28,6 @@ from registration.contract import DEFAULT_METRICS_NAMESPACE
 from registration.decision import (
     REGISTERED,
     Decision,
-    decide,
     decide_test_event,
     needs_registered_state,
 )
@@ -42,17 +42,21 @@ from registration.registered_model import Registration
 from registration.s3_events import MalformedEventError, parse_notification
 from registration.settings import Settings, load_settings
 from registration.telemetry import Counts, DecisionLog, record_fields
+from registration.uploaded_object import ObjectCheckError, decide_verified
 
 # 3 attempts: a throttled PutParameter (SSM throttles it at a few TPS) waits up to 1 + 2 s
 # (plus jitter) before giving up, and Lambda's asynchronous retries take over from there.
 SSM_BUDGET = RetryBudget(total_max_attempts=3, connect_timeout=2, read_timeout=3)
 # Metrics are best-effort: a short budget, so they never hold up a finished registration.
 CLOUDWATCH_BUDGET = RetryBudget(total_max_attempts=2, connect_timeout=1, read_timeout=2)
-BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET}
-# Time a call must leave behind it: after SSM, room for the whole metrics call, so a
+# HeadObject of an upload before it is registered (ADR-0017): SSM's budget, a cheap read.
+S3_BUDGET = RetryBudget(total_max_attempts=3, connect_timeout=2, read_timeout=3)
+BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET, "s3": S3_BUDGET}
+# Time a call must leave behind it: after SSM or S3, room for the whole metrics call, so a
 # registration that succeeds is always counted (the longest path makes six SSM calls).
 RESERVE_SECONDS = {
     "ssm": CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS,
+    "s3": CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS,
     "cloudwatch": FINISH_MARGIN_SECONDS,
 }
 # Created lazily, reused by every invocation in this container.
@@ -77,6 +81,9 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         # (then the on-failure destination) cover it.
         log.problem("ERROR", "parameter_store_failed", str(error))
         raise
+    except ObjectCheckError as error:
+        log.problem("ERROR", "object_check_failed", str(error))
+        raise
 
 
 def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any]:
@@ -88,7 +95,9 @@ def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any
         location = settings.model_location
         if needs_registered_state(notification.records, location):
             state = read_state(CLIENTS.client("ssm"), settings.parameter_name)
-        decision = decide(notification.records, state.registered, location)
+        s3 = partial(CLIENTS.client, "s3")
+        now = datetime.now(UTC)
+        decision = decide_verified(notification.records, state.registered, location, s3, now)
 
     written_version = None
     if decision.registration is not None:

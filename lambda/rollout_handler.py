@@ -9,8 +9,9 @@ served by ONE stack update, because every update re-reads the parameter's newest
   SQS hands them back after the visibility timeout; after the queue's maxReceiveCount they
   move to the dead-letter queue, which has an alarm.
 
-Outcome events are logged and counted; malformed records are reported as failures so that they
-end up in the dead-letter queue for inspection instead of being dropped. A record without a
+Outcome events are logged and counted; events of another account or region are dropped, logged
+and counted (ADR-0017); malformed records are reported as failures so that they end up in the
+dead-letter queue for inspection instead of being dropped. A record without a
 message id (or an event that is not an SQS batch at all) cannot be handed back on its own: it is
 logged and counted as invalid, and the rest of the batch is served as usual.
 
@@ -29,6 +30,9 @@ from common.aws_clients import FINISH_MARGIN_SECONDS, AwsClients, RetryBudget
 from rollout.cloudformation import attempt_rollout
 from rollout.decision import outcome_event
 from rollout.queue_records import (
+    ANY_ORIGIN,
+    ForeignEvent,
+    FunctionIdentity,
     InvalidRecord,
     RolloutRequest,
     StackOutcome,
@@ -66,6 +70,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         load_settings(os.environ),
         CLIENTS,
         request_id=getattr(context, "aws_request_id", None),
+        identity=FunctionIdentity.of(context, os.environ),
     )
 
 
@@ -74,15 +79,17 @@ def handle_batch(
     settings: RolloutSettings,
     clients: ClientSource,
     request_id: str | None = None,
+    identity: FunctionIdentity = ANY_ORIGIN,
 ) -> dict[str, list[dict[str, str]]]:
-    """Process one SQS batch; return the SQS partial-batch response."""
+    """Process one SQS batch; return the SQS partial-batch response. Events of another account
+    or region than ``identity``'s are dropped with a log line and a count (ADR-0017)."""
     telemetry = Telemetry(
         partial(clients.client, "cloudwatch"),
         settings.metrics_namespace,
         settings.stack_name,
         request_id,
     )
-    parsed = parse_batch(event, settings.parameter_name)
+    parsed = parse_batch(event, settings.parameter_name, identity)
     failed_ids: list[str] = []
     try:
         for item in parsed:
@@ -97,6 +104,10 @@ def handle_batch(
                 )
                 if item.returnable:
                     failed_ids.append(item.message_id)
+            elif isinstance(item, ForeignEvent):
+                telemetry.event(
+                    "foreign_event_ignored", messageId=item.message_id, problem=item.problem
+                )
         requests = [item for item in parsed if isinstance(item, RolloutRequest)]
         if requests:
             failed_ids.extend(_roll_out(telemetry, clients, settings, requests))

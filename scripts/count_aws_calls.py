@@ -41,6 +41,12 @@ def _counting_make_api_call(self, operation_name, api_params):
 
 
 def s3_record(key: str, second: int, sequencer: int) -> dict:
+    """The notification of a real upload of ``key`` on moto: the handler confirms each upload
+    with HeadObject before registering it (ADR-0017), so the object version must exist."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    put = s3.put_object(Bucket=BUCKET, Key=key, Body=b"m" * 1024)
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -53,18 +59,27 @@ def s3_record(key: str, second: int, sequencer: int) -> dict:
             "object": {
                 "key": quote_plus(key, safe="/"),
                 "size": 1024,
-                "eTag": f"{sequencer:032x}",
-                "versionId": f"v{sequencer}",
+                "eTag": put["ETag"].strip('"'),
+                "versionId": put["VersionId"],
                 "sequencer": f"{sequencer:016X}",
             },
         },
     }
 
 
+def _versioned_bucket() -> None:
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
 def main() -> int:
     import lambda_handler  # imported inside moto so clients are created against it
 
     context = SimpleNamespace(aws_request_id="bench", function_name="bench")
+    _versioned_bucket()
     cases = {
         "single_record": {"Records": [s3_record("models/one.tar.gz", 1, 1)]},
         "ten_records": {

@@ -1,5 +1,6 @@
 """Alarms on the registration metrics that need a person: the registered model deleted or
-overwritten in the bucket, and events the function rejected (ADR-0012, ADR-0014).
+overwritten in the bucket, events or records the function rejected, and upload events S3 does
+not confirm (ADR-0012, ADR-0014, ADR-0017).
 
 The function sends every metric on every invocation, zeros included, without dimensions
 (lambda/registration/contract.py). An alarm fires when the Sum over one period reaches the
@@ -24,6 +25,7 @@ class RegistrationAlarmSettings:
     registered_model_deleted_metric: str
     registered_model_overwritten_metric: str
     event_rejected_metric: str
+    unverified_upload_ignored_metric: str
     period_seconds: int
     threshold: int
 
@@ -39,9 +41,15 @@ class RegistrationAlarmSettings:
                 "serve the old bytes, new ones the new. Upload new models under a new key"
             ),
             self.event_rejected_metric: (
-                "The registration function rejected an event (malformed, or a bad "
-                "configuration): see its 'rejected' log line; the event is retried, then kept "
-                "in the failure queue"
+                "The registration function rejected an event or a record: see its 'rejected' "
+                "log line. A malformed event or a bad configuration is retried, then kept in "
+                "the failure queue; a model upload SageMaker could not load, dated in the "
+                "future or without a versionId is not registered (ADR-0017)"
+            ),
+            self.unverified_upload_ignored_metric: (
+                "An upload event named an object version that does not exist in the model "
+                "bucket with the event's ETag and size: a forged or foreign event, ignored. See "
+                "the 'upload_not_verified' log line and who invoked the function (ADR-0017)"
             ),
         }
 

@@ -1,7 +1,8 @@
 """The model registration function: S3 upload event in, the model's key in SSM out.
 
 It is granted exactly what its handler does (ADR-0031): read and write the one model parameter,
-put metrics in its own namespace, write to its own log group, and hand failed asynchronous
+read the versions of objects under the model prefix (to confirm an upload, ADR-0017), put
+metrics in its own namespace, write to its own log group, and hand failed asynchronous
 invocations to an encrypted queue that raises an alarm. The grants are one customer-managed
 policy; the function gets its role read-only, so no grant can add an inline policy beside it
 (ADR-0049). Compliance findings this design answers otherwise are acknowledged here, each with
@@ -31,15 +32,22 @@ from cdk_exercise_stacks.common import (
     put_metric_data_statement,
     retained_log_group,
     role_with_managed_policy,
+    s3_bucket_arn,
     ssm_parameter_arn,
 )
-from cdk_exercise_stacks.compliance import acknowledge_lambda_baseline
+from cdk_exercise_stacks.compliance import acknowledge_lambda_baseline, wildcard_resource_finding
 from config.naming import DeploymentNaming
 from policies.exceptions import acknowledge, checkov_skip
 
 # What the handler calls on the model parameter: read the current value and its history
 # (ordering of registrations), then overwrite it.
 MODEL_PARAMETER_ACTIONS = ("ssm:GetParameterHistory", "ssm:PutParameter")
+# HeadObject with a VersionId, to confirm an upload before registering it (ADR-0017): S3
+# authorizes it as s3:GetObjectVersion ("If you include a versionId in your request header, you
+# must have the s3:GetObjectVersion permission"; HeadObject needs "the relevant read object (or
+# version) permission", https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+# No s3:ListBucket: a missing version then answers 403, which the handler treats like a 404.
+MODEL_OBJECT_ACTIONS = ("s3:GetObjectVersion",)
 # What Lambda does with the function's role to hand a failed asynchronous event to the queue.
 FAILURE_DESTINATION_ACTIONS = ("sqs:SendMessage",)
 
@@ -53,9 +61,12 @@ class RegistrationSettings:
         event, and how long it keeps trying, before the event goes to the failure queue.
     :param failure_alarm_period_seconds, failure_alarm_threshold: the failure queue's alarm on
         its visible messages (Maximum over the period).
+    :param model_key_prefix: where models are uploaded in the model bucket; the function may
+        read object versions there and nowhere else (ADR-0017).
     """
 
     function: FunctionSettings
+    model_key_prefix: str
     async_retry_attempts: int
     max_event_age_seconds: int
     failure_queue_retention_days: int
@@ -95,6 +106,10 @@ class RegistrationFunction(Construct):
 
         self.parameter_name = naming.model_parameter_name
         self.parameter_arn = ssm_parameter_arn(self, self.parameter_name)
+        self.model_objects_arn = (
+            s3_bucket_arn(self, naming.model_bucket_name(Aws.ACCOUNT_ID, Aws.REGION))
+            + f"/{settings.model_key_prefix}*"
+        )
         # A role of our own: the role a Function creates carries the AWS-managed
         # AWSLambdaBasicExecutionRole, which allows writing to every log group (ADR-0031).
         self.role, self.policy = role_with_managed_policy(
@@ -157,6 +172,11 @@ class RegistrationFunction(Construct):
                 actions=list(MODEL_PARAMETER_ACTIONS),
                 resources=[self.parameter_arn],
             ),
+            iam.PolicyStatement(
+                sid="ConfirmUploadedModelVersions",
+                actions=list(MODEL_OBJECT_ACTIONS),
+                resources=[self.model_objects_arn],
+            ),
             put_metric_data_statement(self.metrics_namespace, sid="PutRegistrationMetrics"),
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
@@ -189,6 +209,13 @@ class RegistrationFunction(Construct):
             reason=_METRICS_WILDCARD,
             applies_to=["Resource::*"],
         )
+        acknowledge(
+            self.policy,
+            "AwsSolutions-IAM5",
+            adr="0017",
+            reason=_MODEL_VERSIONS_WILDCARD,
+            applies_to=[wildcard_resource_finding(self, self.model_objects_arn)],
+        )
         for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
             acknowledge(
                 self.failure_queue, rule, adr="0037", reason=_END_OF_LINE, apply_to_children=True
@@ -197,7 +224,8 @@ class RegistrationFunction(Construct):
 
 
 _NO_VPC = (
-    "the function calls only SSM Parameter Store and CloudWatch, AWS APIs over TLS with IAM; "
+    "the function calls only SSM Parameter Store, S3 (HeadObject) and CloudWatch, AWS APIs over "
+    "TLS with IAM; "
     "it reads no data store a VPC could isolate, and IAM already scopes what it reaches"
 )
 _ON_FAILURE = (
@@ -219,6 +247,10 @@ _PLAIN_ENVIRONMENT = (
 _METRICS_WILDCARD = (
     "cloudwatch:PutMetricData has no resource-level permission; narrowed to the registration "
     "namespace by the cloudwatch:namespace condition"
+)
+_MODEL_VERSIONS_WILDCARD = (
+    "models/* is the model key prefix: any upload there may be the next model, and the "
+    "function confirms each one with HeadObject (s3:GetObjectVersion) before registering it"
 )
 _END_OF_LINE = (
     "the failure queue is itself the on-failure destination, the end of the line: an alarm "

@@ -76,6 +76,8 @@ UPDATE_OUTCOME_STATUSES = (
 FAILED_METRIC = "RolloutFailed"
 ROLLED_BACK_METRIC = "RolloutRolledBack"
 UPDATE_FAILED_METRIC = "RolloutUpdateFailed"
+# An event of another account or region reached the queue; the function dropped it (ADR-0017).
+FOREIGN_EVENT_IGNORED_METRIC = "RolloutForeignEventIgnored"
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,12 @@ class ModelRollout(Construct):
             "An update of the endpoint stack failed and was not rolled back: operator needed",
             rollout_metric(UPDATE_FAILED_METRIC),
         )
+        self.foreign_event_alarm = alarm(
+            "ForeignEventAlarm",
+            "An event of another account or region reached the rollout queue and was dropped: "
+            "find who can send to the queue (ADR-0017)",
+            rollout_metric(FOREIGN_EVENT_IGNORED_METRIC),
+        )
         self.function_errors_alarm = alarm(
             "FunctionErrorsAlarm",
             "The rollout function raised an unhandled error",
@@ -367,6 +375,7 @@ class ModelRollout(Construct):
             self.failed_alarm,
             self.rolled_back_alarm,
             self.update_failed_alarm,
+            self.foreign_event_alarm,
             self.function_errors_alarm,
         ]
 

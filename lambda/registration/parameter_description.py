@@ -8,9 +8,10 @@ can never disagree (ADR-0010).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from registration.contract import MAX_EVENT_TIME_AHEAD_SECONDS
 from registration.registered_model import ORIGIN_OUT_OF_BAND, Registration
 from registration.s3_events import (
     MalformedEventError,
@@ -22,6 +23,7 @@ from registration.s3_events import (
 
 PROVENANCE_SCHEMA = "model-registration/1"
 MAX_DESCRIPTION_LENGTH = 1024
+MAX_STORED_EVENT_TIME_AHEAD = timedelta(seconds=MAX_EVENT_TIME_AHEAD_SECONDS)
 
 
 def to_description(registration: Registration) -> str:
@@ -59,13 +61,19 @@ def from_parameter_version(
     of earlier uploads do not. So does a version whose provenance cannot be trusted (wrong
     types, a time outside years 1-9999, JSON nested too deeply to parse): stored state is
     never a reason to fail, since no retry of the event could repair it.
+
+    A stored eventTime is trusted only up to ``last_modified`` + MAX_EVENT_TIME_AHEAD (the
+    skew the handler itself allows): anyone with ssm:PutParameter could write 2099 there, and
+    every later genuine upload would look older (ADR-0017). Later times count as that bound.
     """
     provenance = _parse_provenance(description)
+    written_at = last_modified.astimezone(UTC)
     if provenance is not None:
         try:
+            occurred_at = parse_event_time(provenance["eventTime"], "description.eventTime")
             return Registration(
                 key=value,
-                occurred_at=parse_event_time(provenance["eventTime"], "description.eventTime"),
+                occurred_at=min(occurred_at, _latest_trusted(written_at)),
                 event_time=provenance["eventTime"],
                 origin=provenance["origin"],
                 bucket=provenance.get("bucket"),
@@ -77,13 +85,21 @@ def from_parameter_version(
             )
         except MalformedEventError:
             pass
-    written_at = last_modified.astimezone(UTC)
     return Registration(
         key=value,
         occurred_at=written_at,
         event_time=written_at.isoformat(),
         origin=ORIGIN_OUT_OF_BAND,
     )
+
+
+def _latest_trusted(written_at: datetime) -> datetime:
+    """The latest eventTime a version written at ``written_at`` can carry (the end of year 9999
+    caps it, rather than overflowing)."""
+    try:
+        return written_at + MAX_STORED_EVENT_TIME_AHEAD
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 _PROVENANCE_TYPES: dict[str, tuple[type, ...]] = {

@@ -14,10 +14,12 @@ from registration.contract import (
     MODEL_REGISTERED,
     REGISTERED_MODEL_DELETED,
     REGISTERED_MODEL_OVERWRITTEN,
+    UNVERIFIED_UPLOAD_IGNORED,
 )
 from registration.decision import (
     ALERT_REGISTERED_MODEL_DELETED,
     ALERT_REGISTERED_MODEL_OVERWRITTEN,
+    ALERT_UPLOAD_NOT_VERIFIED,
     IGNORED,
     REGISTERED,
     REJECTED,
@@ -46,7 +48,7 @@ class DecisionLog(JsonLog):
         self.context["parameter"] = name
 
     def outcome(self, outcome: Outcome, **extra: Any) -> None:
-        if outcome.alert == ALERT_REGISTERED_MODEL_DELETED:
+        if outcome.alert == ALERT_REGISTERED_MODEL_DELETED or outcome.decision == REJECTED:
             level = ERROR
         elif outcome.alert is not None or outcome.unexpected:
             level = WARNING
@@ -91,22 +93,26 @@ class Counts:
     rejected: int = 0
     deleted: int = 0
     overwritten: int = 0
+    unverified: int = 0
 
     @classmethod
     def of(cls, decision: Decision) -> Counts:
         return cls(
             registered=decision.count(REGISTERED),
             ignored=decision.count(IGNORED),
+            rejected=decision.count(REJECTED),
             deleted=decision.count_alert(ALERT_REGISTERED_MODEL_DELETED),
             overwritten=decision.count_alert(ALERT_REGISTERED_MODEL_OVERWRITTEN),
+            unverified=decision.count_alert(ALERT_UPLOAD_NOT_VERIFIED),
         )
 
     def by_metric(self) -> dict[str, int]:
-        """All five metrics, zeros included, so alarms see data on every invocation."""
+        """Every metric, zeros included, so alarms see data on every invocation."""
         return {
             MODEL_REGISTERED: self.registered,
             EVENT_IGNORED: self.ignored,
             EVENT_REJECTED: self.rejected,
             REGISTERED_MODEL_DELETED: self.deleted,
             REGISTERED_MODEL_OVERWRITTEN: self.overwritten,
+            UNVERIFIED_UPLOAD_IGNORED: self.unverified,
         }

@@ -44,6 +44,8 @@ METRIC_NAMES = {
     "rolled_back": "RolloutRolledBack",
     "update_failed": "RolloutUpdateFailed",
     "invalid_request": "RolloutInvalidRequest",
+    # An event of another account or region reached the queue: dropped, alarmed (ADR-0017).
+    "foreign_event_ignored": "RolloutForeignEventIgnored",
 }
 # The one dimension of every rollout metric (its value: the stack's name).
 STACK_DIMENSION = "StackName"

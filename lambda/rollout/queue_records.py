@@ -2,7 +2,9 @@
 
 Each record's body is an EventBridge event: a change of the model parameter (a rollout
 request) or a terminal status of the stack's update (an outcome). Anything else is an invalid
-record, kept (retried, then dead-lettered) when SQS can take it back alone, never raised.
+record, kept (retried, then dead-lettered) when SQS can take it back alone, never raised. An
+event of another account or region than the function's own is foreign: dropped, counted, never
+acted on (ADR-0017).
 """
 
 from __future__ import annotations
@@ -63,10 +65,49 @@ class InvalidRecord:
         return bool(self.message_id)
 
 
-ParsedRecord = RolloutRequest | StackOutcome | InvalidRecord
+@dataclass(frozen=True)
+class ForeignEvent:
+    """A parameter change or stack status of another account or region: anyone allowed to send
+    to the queue could have written it. Never acted on, never returned to the queue."""
+
+    message_id: str
+    problem: str
 
 
-def parse_batch(event: Any, parameter_name: str) -> list[ParsedRecord]:
+@dataclass(frozen=True)
+class FunctionIdentity:
+    """The account and region the function runs in; None: unknown, not checked (a local run
+    without Lambda's context). Lambda always gives both."""
+
+    account: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def of(cls, context: Any, environ: Mapping[str, str]) -> FunctionIdentity:
+        """The account from ``context.invoked_function_arn``
+        (``arn:<partition>:lambda:<region>:<account>:function:<name>``), the region from
+        ``AWS_REGION``, which Lambda sets."""
+        arn = getattr(context, "invoked_function_arn", None)
+        parts = arn.split(":") if isinstance(arn, str) else []
+        account = parts[4] if len(parts) > 4 and parts[4] else None
+        return cls(account=account, region=environ.get("AWS_REGION") or None)
+
+    def why_foreign(self, event: Mapping[str, Any]) -> str | None:
+        """Why ``event`` is not of this account and region, or None."""
+        for field, own in (("account", self.account), ("region", self.region)):
+            if own is not None and event.get(field) != own:
+                return f"event {field} {event.get(field)!r} is not the function's {own!r}"
+        return None
+
+
+ANY_ORIGIN = FunctionIdentity()
+
+ParsedRecord = RolloutRequest | StackOutcome | InvalidRecord | ForeignEvent
+
+
+def parse_batch(
+    event: Any, parameter_name: str, identity: FunctionIdentity = ANY_ORIGIN
+) -> list[ParsedRecord]:
     """The batch's records, classified; an event that is no batch is one invalid record
     (logged and counted, never raised)."""
     if not isinstance(event, Mapping):
@@ -74,11 +115,14 @@ def parse_batch(event: Any, parameter_name: str) -> list[ParsedRecord]:
     records = event.get("Records", [])
     if not isinstance(records, list):
         return [InvalidRecord("", f"event Records is a {type(records).__name__}, not a list")]
-    return [parse_record(record, parameter_name) for record in records]
+    return [parse_record(record, parameter_name, identity) for record in records]
 
 
-def parse_record(record: Any, parameter_name: str) -> ParsedRecord:
-    """Classify one SQS record whose body is an EventBridge event."""
+def parse_record(
+    record: Any, parameter_name: str, identity: FunctionIdentity = ANY_ORIGIN
+) -> ParsedRecord:
+    """Classify one SQS record whose body is an EventBridge event; a parameter change or stack
+    status of another account or region than ``identity``'s is a ForeignEvent."""
     if not isinstance(record, Mapping):
         return InvalidRecord("", f"SQS record is a {type(record).__name__}, not an object")
     message_id = str(record.get("messageId") or "")
@@ -91,6 +135,13 @@ def parse_record(record: Any, parameter_name: str) -> ParsedRecord:
     if not isinstance(event, dict) or not isinstance(event.get("detail"), dict):
         return InvalidRecord(message_id, "body is not an EventBridge event with a detail object")
     source, detail_type, detail = event.get("source"), event.get("detail-type"), event["detail"]
+    known = (source, detail_type) in (
+        (SSM_SOURCE, SSM_DETAIL_TYPE),
+        (CLOUDFORMATION_SOURCE, STACK_STATUS_DETAIL_TYPE),
+    )
+    foreign = identity.why_foreign(event) if known else None
+    if foreign is not None:
+        return ForeignEvent(message_id, foreign)
     if source == SSM_SOURCE and detail_type == SSM_DETAIL_TYPE:
         return _parse_parameter_change(message_id, event, detail, parameter_name)
     if source == CLOUDFORMATION_SOURCE and detail_type == STACK_STATUS_DETAIL_TYPE:

@@ -3,11 +3,11 @@ in the schema and through the publisher every function shares (``common.json_log
 ``common.metrics``).
 
 Events: requested, started, deferred, failed, up_to_date (the attempt's outcomes), succeeded,
-rolled_back, update_failed (the stack's own verdict, from its status-change events), and
-invalid_request; each line's ``event`` is ``rollout_<event>``. The line is written immediately;
-the counts of one invocation are sent in a single PutMetricData call at the end (``flush``). A
-metrics failure is a ``metrics_failed`` line, never raised: the rollout's result must not
-depend on its telemetry, and the log line remains the record.
+rolled_back, update_failed (the stack's own verdict, from its status-change events),
+invalid_request and foreign_event_ignored; each line's ``event`` is ``rollout_<event>``. The
+line is written immediately; the counts of one invocation are sent in a single PutMetricData
+call at the end (``flush``). A metrics failure is a ``metrics_failed`` line, never raised: the
+rollout's result must not depend on its telemetry, and the log line remains the record.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ EVENT_LEVELS = {
     "rolled_back": ERROR,
     "update_failed": ERROR,
     "invalid_request": WARNING,
+    "foreign_event_ignored": WARNING,
 }
 
 

@@ -9,7 +9,7 @@ latest eventTime, ties between different keys going to the greatest key (ADR-001
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from hypothesis import given, settings
@@ -24,6 +24,7 @@ from tests.unit.registration.registration_testkit import (
     latest_provenance,
     registered_value,
     s3_record,
+    uploaded,
 )
 
 MODEL_KEYS = ["models/a.tar.gz", "models/b +c.tar.gz", "models/\u00e9.tar.gz"]
@@ -111,6 +112,8 @@ def test_the_handler_on_moto_ends_at_the_newest_upload_with_at_most_one_put_per_
 ):
     uploads, batches = case
     name = sandbox.fresh_parameter()
+    # Each upload written on moto, so the handler's HeadObject confirms it (ADR-0017).
+    uploads = [replace(u, record=uploaded(sandbox.s3, u.record)) for u in uploads]
 
     for batch in batches:
         before = sandbox.calls["ssm.PutParameter"]

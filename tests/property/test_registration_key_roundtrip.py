@@ -6,12 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registration.s3_events import decode_key, is_model_key
+from registration.servable import why_unservable
 from tests.unit.registration.registration_testkit import (
+    BUCKET,
     event,
     invoke,
     registered_value,
     s3_encode_key,
     s3_record,
+    uploaded,
 )
 
 # Every non-empty key S3 can hold (valid UTF-8, so no lone surrogates), with the ones the
@@ -43,9 +46,16 @@ def test_a_model_key_stays_a_model_key_through_the_encoding(key):
 @settings(max_examples=max(10, settings.default.max_examples // 4))
 @given(key=MODEL_KEYS)
 def test_the_handler_registers_exactly_the_uploaded_key(sandbox, key):
+    """... unless SageMaker could not load it or Parameter Store could not hold it: then it is
+    rejected, and nothing is written (ADR-0017)."""
     name = sandbox.fresh_parameter()
 
-    invoke(event(s3_record(key)))
+    result = invoke(event(uploaded(sandbox.s3, s3_record(key))))
 
-    assert registered_value(sandbox.ssm, name) == key
-    assert sandbox.calls["ssm.PutParameter"] == 1
+    if why_unservable(BUCKET, key) is None:
+        assert registered_value(sandbox.ssm, name) == key
+        assert sandbox.calls["ssm.PutParameter"] == 1
+    else:
+        assert result["decisions"] == ["rejected"]
+        assert registered_value(sandbox.ssm, name) is None
+        assert sandbox.calls["ssm.PutParameter"] == 0

@@ -20,6 +20,7 @@ from tests.unit.registration.registration_testkit import (
     invoke,
     registered_value,
     s3_record,
+    uploaded,
 )
 
 BUCKETS = [BUCKET, "other-bucket", f"{BUCKET}-2"]
@@ -95,6 +96,11 @@ def test_the_handler_only_ever_registers_models_inside_the_location(sandbox, cas
     name = sandbox.fresh_parameter()
     os.environ["MODEL_BUCKET"] = bucket
     os.environ["MODEL_KEY_PREFIX"] = prefix
+    # Uploads written on moto, so the handler's HeadObject confirms them (ADR-0017).
+    batches = [
+        [uploaded(sandbox.s3, r) if r["eventName"].startswith("ObjectCreated:") else r for r in b]
+        for b in batches
+    ]
 
     for batch in batches:
         before = sandbox.calls.ssm_calls()

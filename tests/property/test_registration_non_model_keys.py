@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 
 from registration.decision import REGISTERED, decide, needs_registered_state
 from registration.s3_events import parse_notification
-from tests.unit.registration.registration_testkit import event, history, invoke, s3_record
+from tests.unit.registration.registration_testkit import (
+    event,
+    history,
+    invoke,
+    s3_record,
+    uploaded,
+)
 
 NON_MODEL_KEYS = st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),
@@ -51,7 +57,7 @@ def test_non_model_records_never_register_nor_need_the_registered_state(raw_reco
 @given(st.lists(NON_MODEL_RECORDS, min_size=1, max_size=5))
 def test_the_handler_never_reads_or_writes_the_parameter_for_them(sandbox, raw_records):
     name = sandbox.fresh_parameter()
-    invoke(event(s3_record("models/registered.tar.gz")))
+    invoke(event(uploaded(sandbox.s3, s3_record("models/registered.tar.gz"))))
     sandbox.calls.calls.clear()
 
     invoke(event(*raw_records))

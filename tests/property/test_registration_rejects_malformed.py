@@ -11,19 +11,26 @@ next to percent-escapes; sequencers with a trailing newline or non-ASCII digits.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from common.errors import NamedError
-from registration.decision import decide
+from registration.decision import MAX_EVENT_TIME_AHEAD, decide
 from registration.parameter_description import from_parameter_version, to_description
 from registration.registered_model import Registration
 from registration.s3_events import MalformedEventError, Notification, parse_notification
 from registration.telemetry import DecisionLog
-from tests.unit.registration.registration_testkit import DELETE, event, invoke, mutate, s3_record
+from tests.unit.registration.registration_testkit import (
+    DELETE,
+    event,
+    invoke,
+    mutate,
+    s3_record,
+    uploaded,
+)
 
 
 class HugeInt(int):
@@ -281,10 +288,17 @@ def test_the_handler_raises_and_writes_nothing(sandbox, bad_event):
 def test_the_handler_registers_or_rejects_any_event_time(sandbox, event_time):
     name = sandbox.fresh_parameter()
 
+    record = uploaded(sandbox.s3, s3_record("models/m.tar.gz", event_time=event_time))
     try:
-        result = invoke(event(s3_record("models/m.tar.gz", event_time=event_time)))
+        result = invoke(event(record))
     except MalformedEventError:
         assert sandbox.calls.ssm_calls() == 0
+        return
+    (parsed,) = parse_notification(event(record)).records
+    if parsed.occurred_at > datetime.now(UTC) + MAX_EVENT_TIME_AHEAD:
+        # Dated further ahead than S3's clock could be: refused (ADR-0017).
+        assert result["decisions"] == ["rejected"]
+        assert sandbox.calls["ssm.PutParameter"] == 0
     else:
         assert result["registeredKey"] == "models/m.tar.gz"
         assert sandbox.calls["ssm.PutParameter"] == 1

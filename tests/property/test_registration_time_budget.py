@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import json
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from unittest import mock
@@ -26,6 +26,7 @@ from common.aws_clients import FINISH_MARGIN_SECONDS
 from config import constants
 from lambda_handler import BUDGETS
 from registration.parameter_store import ParameterStoreError
+from registration.uploaded_object import ObjectCheckError
 from tests.unit.registration.registration_testkit import (
     LambdaContext,
     error_response,
@@ -43,9 +44,13 @@ from tests.unit.registration.registration_testkit import (
 
 OPERATIONS = {
     "GetParameterHistory": "ssm",
+    "HeadObject": "s3",
     "PutParameter": "ssm",
     "PutMetricData": "cloudwatch",
 }
+# s3_record's defaults: the ETag and size S3 answers for every upload of this test.
+DEFAULT_ETAG = "0123456789abcdef0123456789abcdef"
+DEFAULT_SIZE = 1024
 FAULTS = ["none", "none", "throttle", "throttle_retry_after", "server_error", "lost_answer"]
 START = datetime.fromisoformat("2026-11-27T10:00:00+00:00")
 PREVIOUS = s3_record("models/previous.tar.gz", event_time=iso(START), version_id="v-prev")
@@ -107,6 +112,13 @@ class SimulatedAws:
             ),
             "server_error": error_response(500, "InternalServerError", "try again"),
         }
+        # S3 throttles with 503 SlowDown; a HEAD answer has no body to carry a code.
+        self._s3_answers = {
+            "throttle": error_response(503, "SlowDown", "Please reduce your request rate"),
+            "throttle_retry_after": error_response(
+                503, "SlowDown", "Please reduce", {"x-amz-retry-after": "60000"}
+            ),
+        }
 
     def handler(self, operation: str):
         def attempt(request, **_):
@@ -116,10 +128,13 @@ class SimulatedAws:
             seconds, fault = plan.pop(0) if plan else (worst, "none")
             self.clock.spend(seconds)
             if fault == "none":
-                return None
+                # S3 confirms the upload the event describes (ADR-0017).
+                return _answer_head_object(request) if operation == "HeadObject" else None
             if fault == "lost_answer" and operation == "PutParameter":
                 return self._lost_put_answer(request)
             # A lost answer to a read or a metrics call is just a failed attempt.
+            if OPERATIONS[operation] == "s3" and fault in self._s3_answers:
+                return self._s3_answers[fault](request)
             return self._answers.get(fault, self._answers["server_error"])(request)
 
         return attempt
@@ -148,6 +163,29 @@ def _hooks(sandbox, simulated: SimulatedAws, interleave: bool, name: str):
             client.meta.events.unregister(event_name, handler)
 
     return remove, done
+
+
+def _answer_head_object(request, **_):
+    """HeadObject's answer for every record here (s3_record's default ETag and size): the
+    versions named are not written on moto, their ids being fixed (VERSION_OF_KEY)."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    headers = {"ETag": f'"{DEFAULT_ETAG}"', "Content-Length": str(DEFAULT_SIZE)}
+    answer = AWSResponse(request.url, 200, headers, MockRawResponse(b""))
+    request.url = "https://fault-injected.invalid/"
+    return answer
+
+
+@contextmanager
+def s3_confirming_uploads(sandbox):
+    """HeadObject answered as S3 would for the records here, ahead of moto's stubber."""
+    client = sandbox.clients.client("s3")
+    client.meta.events.register_first("before-send.s3.HeadObject", _answer_head_object)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister("before-send.s3.HeadObject", _answer_head_object)
 
 
 def _assert_every_version_is_whole(ssm, name: str) -> None:
@@ -190,7 +228,8 @@ SLOW_THROTTLED = [(5.0, "throttle_retry_after")] * 4
 def test_the_handler_ends_before_the_timeout_and_its_retry_completes_the_work(sandbox, scenario):
     name = sandbox.fresh_parameter()
     if scenario["previously_registered"]:
-        invoke(event(PREVIOUS))
+        with s3_confirming_uploads(sandbox):
+            invoke(event(PREVIOUS))
     clock = LambdaContext(remaining_seconds=scenario["start_seconds"])
     simulated = SimulatedAws(sandbox, clock, scenario["plans"])
     remove, theirs_written = _hooks(sandbox, simulated, scenario["interleaved_writer"], name)
@@ -200,7 +239,7 @@ def test_the_handler_ends_before_the_timeout_and_its_retry_completes_the_work(sa
         with mock.patch("botocore.endpoint.time", sleeps), redirect_stdout(output):
             try:
                 result = invoke(event(scenario["uploaded"]), clock)
-            except ParameterStoreError:
+            except (ParameterStoreError, ObjectCheckError):
                 result = None
     finally:
         remove()
@@ -219,7 +258,7 @@ def test_the_handler_ends_before_the_timeout_and_its_retry_completes_the_work(sa
 
     # Lambda's retry of the event (or the next invocation), with time and no faults.
     sandbox.calls.calls.clear()
-    with redirect_stdout(output):
+    with redirect_stdout(output), s3_confirming_uploads(sandbox):
         invoke(event(OURS), LambdaContext(remaining_seconds=constants.LAMBDA_TIMEOUT_SECONDS))
     assert sandbox.calls["ssm.PutParameter"] <= 1
     _assert_every_version_is_whole(sandbox.ssm, name)

@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from cdk_exercise_stacks.rollout.model_rollout import FOREIGN_EVENT_IGNORED_METRIC
 from common import metrics as common_metrics
 from config import constants
 from config.naming import DeploymentNaming
@@ -135,10 +136,28 @@ def test_the_alarmed_registration_metrics_are_ones_the_handler_writes_without_di
         constants.REGISTERED_MODEL_OVERWRITTEN_METRIC == registration.REGISTERED_MODEL_OVERWRITTEN
     )
     assert constants.EVENT_REJECTED_METRIC == registration.EVENT_REJECTED
+    assert constants.UNVERIFIED_UPLOAD_IGNORED_METRIC == registration.UNVERIFIED_UPLOAD_IGNORED
     for alarm in _alarms_in(templates[LAMBDA_STACK], registration.DEFAULT_METRICS_NAMESPACE):
         assert alarm["MetricName"] in registration.METRIC_NAMES
         # The handler writes no dimension: an alarm naming one would never see data.
         assert "Dimensions" not in alarm
+
+
+def test_the_registration_allows_the_event_time_skew_the_configuration_documents():
+    assert (
+        registration.MAX_EVENT_TIME_AHEAD_SECONDS
+        == constants.REGISTRATION_MAX_EVENT_TIME_AHEAD_SECONDS
+        == 15 * 60
+    )
+
+
+def test_every_alarmed_registration_metric_is_one_the_handler_sends(templates):
+    alarmed = {
+        alarm["MetricName"]
+        for alarm in _alarms_in(templates[LAMBDA_STACK], registration.DEFAULT_METRICS_NAMESPACE)
+    }
+    assert registration.UNVERIFIED_UPLOAD_IGNORED in alarmed
+    assert alarmed <= set(registration.METRIC_NAMES)
 
 
 def test_the_registration_accepts_the_suffix_and_event_types_the_notification_sends(templates):
@@ -185,6 +204,16 @@ def test_the_alarmed_rollout_metrics_are_ones_the_function_writes_with_its_dimen
     for alarm in _alarms_in(templates[ENDPOINT_STACK], rollout.DEFAULT_METRICS_NAMESPACE):
         assert alarm["MetricName"] in rollout.METRIC_NAMES.values()
         assert [d["Name"] for d in alarm["Dimensions"]] == [rollout.STACK_DIMENSION]
+
+
+def test_the_foreign_event_metric_is_the_one_the_function_writes_and_is_alarmed(templates):
+    name = rollout.METRIC_NAMES["foreign_event_ignored"]
+    assert name == constants.ROLLOUT_FOREIGN_EVENT_IGNORED_METRIC == FOREIGN_EVENT_IGNORED_METRIC
+    alarmed = {
+        a["MetricName"]
+        for a in _alarms_in(templates[ENDPOINT_STACK], rollout.DEFAULT_METRICS_NAMESPACE)
+    }
+    assert name in alarmed
 
 
 def test_every_parameter_change_the_rule_delivers_is_a_rollout_request(templates):

@@ -26,6 +26,7 @@ What stands in for the emulator (demo/, ADR-0065, ADR-0066):
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from dataclasses import dataclass
@@ -340,6 +341,37 @@ def test_the_registration_function_registers_the_decoded_key(first_registration)
 
 
 # ---- the endpoint stack serves the registered model --------------------------------------------
+
+
+def test_a_forged_event_for_a_missing_object_registers_nothing(
+    emulated, registration_function, first_registration
+):
+    """Anyone allowed to invoke the function can hand it an event: one naming an object version
+    that does not exist is ignored, counted and alarmed; the parameter is untouched (ADR-0017).
+    The deployed handler asks the emulated S3 (HeadObject with the event's VersionId)."""
+    before = emulated.ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    genuine = first_registration.upload.deliveries[0].event
+    forged = copy.deepcopy(genuine)
+    forged_object = forged["Records"][0]["s3"]["object"]
+    forged_object["key"] = encode_key("models/never-uploaded.tar.gz")
+    forged["Records"][0]["eventTime"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    namespace = registration_function.environment[constants.METRICS_NAMESPACE_ENV_VAR]
+
+    invocation = invoke_in_process(registration_function, forged, region=ENVIRONMENT.region)
+
+    assert invocation.result["decisions"] == ["ignored"]
+    assert invocation.result["alerts"] == ["upload_not_verified"]
+    after = emulated.ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    assert (after["Value"], after["Version"]) == (before["Value"], before["Version"])
+    statistics = emulated.cloudwatch.get_metric_statistics(
+        Namespace=namespace,
+        MetricName=constants.UNVERIFIED_UPLOAD_IGNORED_METRIC,
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1),
+        Period=7200,
+        Statistics=["Sum"],
+    )
+    assert sum(point["Sum"] for point in statistics["Datapoints"]) == 1
 
 
 def test_the_endpoint_stack_serves_the_registered_model(first_serving):

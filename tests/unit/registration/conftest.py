@@ -54,6 +54,7 @@ def _session_clients():
         counter = CallCounter()
         counter.attach(handler_clients.client("ssm"))
         counter.attach(handler_clients.client("cloudwatch"))
+        counter.attach(handler_clients.client("s3"))
         return SimpleNamespace(
             handler=handler_clients,
             counter=counter,

@@ -125,10 +125,20 @@ class S3Simulator:
         self._sequence += 0x100
         return iso(self.clock), f"{self._sequence:018X}"
 
-    def put(self, key: str, body: bytes = b"model bytes") -> dict[str, Any]:
+    def put(
+        self,
+        key: str,
+        body: bytes = b"model bytes",
+        *,
+        event_time: str | None = None,
+        sequencer: str | None = None,
+    ) -> dict[str, Any]:
+        """A real upload; ``event_time`` and ``sequencer`` replace the simulated ones."""
         answer = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
         head = self.s3.head_object(Bucket=self.bucket, Key=key, VersionId=answer["VersionId"])
-        event_time, sequencer = self._tick()
+        simulated_time, simulated_sequencer = self._tick()
+        event_time = event_time or simulated_time
+        sequencer = sequencer or simulated_sequencer
         return s3_record(
             key,
             event_time=event_time,
@@ -169,6 +179,29 @@ class S3Simulator:
             etag=None,
             size=None,
         )
+
+
+def uploaded(s3: Any, record: dict[str, Any], body: bytes = b"model bytes") -> dict[str, Any]:
+    """``record`` (an upload built by ``s3_record``) made true: the object is written on moto
+    (its bucket created, versioned, if need be) and the record carries moto's versionId, eTag
+    and size; its eventTime, sequencer and key are kept. The handler confirms every upload it
+    registers with HeadObject (ADR-0017), so a record naming no real version is never
+    registered."""
+    from urllib.parse import unquote_plus
+
+    obj = record["s3"]["object"]
+    bucket = record["s3"]["bucket"]["name"]
+    key = unquote_plus(obj["key"])
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    answer = s3.put_object(Bucket=bucket, Key=key, Body=body)
+    real = copy.deepcopy(record)
+    real["s3"]["object"].update(
+        versionId=answer["VersionId"], eTag=answer["ETag"].strip('"'), size=len(body)
+    )
+    return real
 
 
 class CallCounter:
@@ -395,7 +428,11 @@ class HandlerSandbox:
         self.calls = CallCounter()
         self.calls.attach(self.clients.client("ssm"))
         self.calls.attach(self.clients.client("cloudwatch"))
+        self.calls.attach(self.clients.client("s3"))
         self.ssm = boto3.client("ssm")
+        self.s3 = boto3.client("s3")
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         self._examples = 0
         return self
 

@@ -154,7 +154,7 @@ def test_the_test_event_is_one_ignored_outcome():
     assert Counts.of(decision) == Counts(ignored=1)
 
 
-def test_metric_data_always_carries_all_five_counts():
+def test_metric_data_always_carries_all_six_counts():
     data = metric_data(Counts(registered=1, ignored=2).by_metric())
     assert {d["MetricName"]: d["Value"] for d in data} == {
         "ModelRegistered": 1,
@@ -162,6 +162,7 @@ def test_metric_data_always_carries_all_five_counts():
         "EventRejected": 0,
         "RegisteredModelDeleted": 0,
         "RegisteredModelOverwritten": 0,
+        "UnverifiedUploadIgnored": 0,
     }
     assert {d["Unit"] for d in data} == {"Count"}
 

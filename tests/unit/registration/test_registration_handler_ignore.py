@@ -15,6 +15,7 @@ from tests.unit.registration.registration_testkit import (
     registered_value,
     s3_record,
     s3_test_event,
+    uploaded,
 )
 
 
@@ -205,7 +206,7 @@ def test_a_removal_in_another_bucket_is_no_alert_for_an_out_of_band_registration
 
 def test_without_a_location_any_bucket_and_key_may_register(aws):
     # The defaults: MODEL_BUCKET and MODEL_KEY_PREFIX unset (the stack sets them).
-    invoke(event(s3_record("anywhere/model.tar.gz", bucket="another-bucket")))
+    invoke(event(uploaded(aws.s3, s3_record("anywhere/model.tar.gz", bucket="another-bucket"))))
 
     assert registered_value(aws.ssm) == "anywhere/model.tar.gz"
 

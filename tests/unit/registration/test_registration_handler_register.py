@@ -116,13 +116,13 @@ def test_a_duplicate_delivery_writes_nothing(aws, capsys):
 
 def test_same_key_same_event_time_the_higher_sequencer_wins(aws):
     time = "2026-11-27T10:00:00.000Z"
-    first = s3_record("models/a.tar.gz", event_time=time, sequencer="00FF", version_id="v1")
-    second = s3_record("models/a.tar.gz", event_time=time, sequencer="0100", version_id="v2")
+    first = aws.uploads.put("models/a.tar.gz", b"first", event_time=time, sequencer="00FF")
+    second = aws.uploads.put("models/a.tar.gz", b"second", event_time=time, sequencer="0100")
 
     invoke(event(second))
     invoke(event(first))
 
-    assert latest_provenance(aws.ssm)["versionId"] == "v2"
+    assert latest_provenance(aws.ssm)["versionId"] == second["s3"]["object"]["versionId"]
     assert aws.calls["ssm.PutParameter"] == 1
 
 
@@ -149,8 +149,12 @@ def test_an_out_of_band_value_counts_as_registered_when_it_was_written(aws):
         Name=PARAMETER, Value="models/placeholder.tar.gz", Type="String", Description="seed"
     )
     written_at = history(aws.ssm)[-1]["LastModifiedDate"]
-    before = s3_record("models/before.tar.gz", event_time=iso(written_at - timedelta(minutes=5)))
-    after = s3_record("models/after.tar.gz", event_time=iso(written_at + timedelta(minutes=5)))
+    before = aws.uploads.put(
+        "models/before.tar.gz", event_time=iso(written_at - timedelta(minutes=5))
+    )
+    after = aws.uploads.put(
+        "models/after.tar.gz", event_time=iso(written_at + timedelta(minutes=5))
+    )
 
     invoke(event(before))
     assert registered_value(aws.ssm) == "models/placeholder.tar.gz"

@@ -20,6 +20,7 @@ METRICS = {
     "EventRejected",
     "RegisteredModelDeleted",
     "RegisteredModelOverwritten",
+    "UnverifiedUploadIgnored",
 }
 
 
@@ -55,7 +56,7 @@ def test_every_record_gets_one_json_line_with_its_object_fields(aws, capsys):
     assert lines[0]["reason"] == "superseded by a newer model upload in the same event"
 
 
-def test_each_invocation_sends_all_five_metrics_in_one_call(aws):
+def test_each_invocation_sends_all_six_metrics_in_one_call(aws):
     invoke(event(aws.uploads.put("models/a.tar.gz")))
 
     assert aws.calls["cloudwatch.PutMetricData"] == 1

@@ -17,6 +17,7 @@ from botocore import xform_name
 from cdk_exercise_stacks.registration.function import (
     FAILURE_DESTINATION_ACTIONS,
     LOG_WRITE_ACTIONS,
+    MODEL_OBJECT_ACTIONS,
     MODEL_PARAMETER_ACTIONS,
 )
 from config import constants
@@ -35,11 +36,16 @@ ASSET_SOURCES = sorted(
 # group, hand a failed asynchronous event to the on-failure queue.
 SERVICE_ACTIONS = {*LOG_WRITE_ACTIONS, *FAILURE_DESTINATION_ACTIONS}
 # The local names the handler's modules give their boto3 clients (or client factories).
-CLIENT_NAMES = {"ssm": "ssm", "cloudwatch": "cloudwatch"}
+CLIENT_NAMES = {"ssm": "ssm", "cloudwatch": "cloudwatch", "s3": "s3"}
+# Operations S3 authorizes under another action: HeadObject with a VersionId (the only way the
+# handler calls it) needs s3:GetObjectVersion (HeadObject, "Permissions",
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+IAM_ACTION_OF_OPERATION = {"s3:HeadObject": "s3:GetObjectVersion"}
 
 
 def _iam_action(service: str, operation: str) -> str:
-    return f"{service}:{operation}"
+    action = f"{service}:{operation}"
+    return IAM_ACTION_OF_OPERATION.get(action, action)
 
 
 def called_operations_in_source() -> set[str]:
@@ -75,7 +81,11 @@ def called_operations_in_source() -> set[str]:
 
 def test_source_inspection_finds_the_calls_it_looks_for():
     # The inspection above could silently find nothing if the asset renamed its clients.
-    assert {"ssm:PutParameter", "cloudwatch:PutMetricData"} <= called_operations_in_source()
+    assert {
+        "ssm:PutParameter",
+        "cloudwatch:PutMetricData",
+        "s3:GetObjectVersion",
+    } <= called_operations_in_source()
 
 
 @pytest.fixture
@@ -97,6 +107,13 @@ def test_the_handler_calls_exactly_the_parameter_actions_the_role_grants(
 ):
     called = {a for a in operations_of_a_registration_story if a.startswith("ssm:")}
     assert called == set(MODEL_PARAMETER_ACTIONS)
+
+
+def test_the_handler_reads_exactly_the_object_actions_the_role_grants(
+    operations_of_a_registration_story,
+):
+    called = {a for a in operations_of_a_registration_story if a.startswith("s3:")}
+    assert called == set(MODEL_OBJECT_ACTIONS)
 
 
 def test_the_role_grants_the_handler_exactly_what_it_calls(

@@ -59,6 +59,7 @@ class LambdaContext:
     def __init__(self, remaining_seconds: float, request_id: str = "req-rollout") -> None:
         self.aws_request_id = request_id
         self.function_name = "model-rollout"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:model-rollout"
         self.remaining_seconds = remaining_seconds
 
     def get_remaining_time_in_millis(self) -> int:

@@ -173,6 +173,23 @@ def test_parameter_permissions_are_on_the_one_parameter_only(role_statements):
     assert ssm_statements == [statement], "SSM actions granted by more than one statement"
 
 
+def test_object_reads_are_versions_under_the_model_prefix_of_the_model_bucket_only(
+    role_statements,
+):
+    # HeadObject with a VersionId is authorized as s3:GetObjectVersion (ADR-0017). Not
+    # s3:GetObject (the current version, which an overwrite changes), not s3:ListBucket.
+    statement = statement_with_action(role_statements, "s3:GetObjectVersion")
+    assert as_list(statement["Action"]) == ["s3:GetObjectVersion"]
+    bucket = constants.model_bucket_name("${Ref:AWS::AccountId}", "${Ref:AWS::Region}")
+    assert [render_join(r) for r in as_list(statement["Resource"])] == [
+        f"arn:${{Ref:AWS::Partition}}:s3:::{bucket}/{constants.MODEL_KEY_PREFIX}*"
+    ]
+    s3_statements = [
+        s for s in role_statements if any(a.startswith("s3:") for a in as_list(s["Action"]))
+    ]
+    assert s3_statements == [statement], "S3 actions granted by more than one statement"
+
+
 def test_metrics_permission_is_narrowed_to_the_registration_namespace(role_statements):
     # Adapted brief expectation (ADR-0031): PutMetricData keeps Resource "*" (it has no
     # resource-level permission) but only for the handler's namespace.
@@ -197,6 +214,7 @@ def test_role_grants_nothing_beyond_what_the_handler_uses(template, role_stateme
     assert granted == {
         "ssm:GetParameterHistory",
         "ssm:PutParameter",
+        "s3:GetObjectVersion",
         "cloudwatch:PutMetricData",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -261,6 +279,7 @@ ALARMED_METRICS = {
     constants.REGISTERED_MODEL_DELETED_METRIC,
     constants.REGISTERED_MODEL_OVERWRITTEN_METRIC,
     constants.EVENT_REJECTED_METRIC,
+    constants.UNVERIFIED_UPLOAD_IGNORED_METRIC,
 }
 
 
@@ -272,7 +291,9 @@ def registration_metric_alarms(template: dict) -> dict[str, dict]:
     }
 
 
-def test_deleted_overwritten_and_rejected_registrations_each_raise_an_alarm(template):
+def test_deleted_overwritten_rejected_and_unverified_registrations_each_raise_an_alarm(
+    template,
+):
     alarms = registration_metric_alarms(template)
     assert (
         set(alarms)
@@ -281,6 +302,7 @@ def test_deleted_overwritten_and_rejected_registrations_each_raise_an_alarm(temp
             "RegisteredModelDeleted",
             "RegisteredModelOverwritten",
             "EventRejected",
+            "UnverifiedUploadIgnored",
         }
     )
     for metric, alarm in alarms.items():

@@ -105,7 +105,7 @@ def test_every_alarm_has_an_action_and_none_is_acknowledged_without(checked, sta
         if record.rule_id in ALARM_ACTION_RULES
     ]
     alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarms) == 7  # two rollback alarms, five rollout alarms
+    assert len(alarms) == 8  # two rollback alarms, six rollout alarms
     assert all(alarm["Properties"].get("AlarmActions") for alarm in alarms)
 
 

@@ -230,13 +230,18 @@ def test_no_sagemaker_no_iam_but_passrole_and_no_unconditioned_wildcard(built):
 def test_alarms_watch_the_dead_letter_queue_and_the_rollout_metrics(built, template):
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     rollout = {k: v["Properties"] for k, v in alarms.items() if k.startswith("Rollout")}
-    assert len(rollout) == 5
+    assert len(rollout) == 6
     by_metric = {props["MetricName"]: props for props in rollout.values()}
     dlq_name = cdk.Stack.of(built["rollout"]).resolve(built["rollout"].dead_letter_queue.queue_name)
     assert by_metric["ApproximateNumberOfMessagesVisible"]["Dimensions"] == [
         {"Name": "QueueName", "Value": dlq_name}
     ]
-    for metric in ("RolloutFailed", "RolloutRolledBack", "RolloutUpdateFailed"):
+    for metric in (
+        "RolloutFailed",
+        "RolloutRolledBack",
+        "RolloutUpdateFailed",
+        "RolloutForeignEventIgnored",
+    ):
         props = by_metric[metric]
         assert props["Namespace"] == constants.ROLLOUT_METRICS_NAMESPACE
         assert props["Dimensions"] == [

@@ -297,7 +297,7 @@ def test_every_alarm_publishes_to_the_operations_topic_of_the_lambda_stack(templ
     # ADR-0049: the topic's ARN is derived from its name, not imported (ADR-0036).
     topic_arn = "arn:" + PARTITION_REGION_ACCOUNT % "sns" + f":{constants.OPERATIONS_TOPIC_NAME}"
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7  # two rollback alarms, five rollout alarms
+    assert len(alarms) == 8  # two rollback alarms, six rollout alarms
     for logical_id, alarm in alarms.items():
         actions = [render_join(a) for a in alarm["Properties"].get("AlarmActions", [])]
         assert actions == [topic_arn], logical_id
