@@ -134,9 +134,14 @@ MODEL_REGISTERED := $(PY) -c "import sys, boto3; from config.naming import Deplo
 	name = DeploymentNaming('$(DEPLOYMENT_PREFIX)').model_parameter_name; \
 	sys.exit(0 if boto3.client('ssm').get_parameters(Names=[name])['Parameters'] else 3)"
 
+# One region for the CDK CLI and the boto3 check, found as the CDK CLI finds it (AWS_REGION,
+# AWS_DEFAULT_REGION, the profile's region) and printed; no region stops before deploying.
+DEPLOY_REGION := region=$$($(PY) scripts/deploy_region.py); export AWS_REGION=$$region AWS_DEFAULT_REGION=$$region
+
 deploy: $(VENV)/.stamp node_modules/.stamp ## deploy to your AWS account in ADR-0032's order: lambda, s3, then the endpoint once a model is registered
-	$(CDK) deploy lambda-stack s3-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL)
-	@status=0; $(MODEL_REGISTERED) || status=$$?; \
+	@$(DEPLOY_REGION); \
+	$(CDK) deploy lambda-stack s3-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL); \
+	status=0; $(MODEL_REGISTERED) || status=$$?; \
 	if [ $$status -eq 0 ]; then \
 	  $(CDK) deploy sagemaker-endpoint-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL); \
 	elif [ $$status -eq 3 ]; then \
@@ -144,6 +149,7 @@ deploy: $(VENV)/.stamp node_modules/.stamp ## deploy to your AWS account in ADR-
 	else exit $$status; fi
 
 destroy: $(VENV)/.stamp node_modules/.stamp ## destroy the three stacks (asks first); buckets, model parameter and logs are retained (ADR-0028, ADR-0032)
+	@$(DEPLOY_REGION); \
 	$(CDK) destroy sagemaker-endpoint-stack s3-stack lambda-stack $(CDK_CONTEXT) $(if $(FORCE),--force,)
 
 clean: ## remove build output (keeps the virtualenvs)

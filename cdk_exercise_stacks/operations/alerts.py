@@ -32,6 +32,7 @@ from cdk_exercise_stacks.operations.keys import (
     logs_service_principal,
     pipeline_key,
 )
+from policies.exceptions import acknowledge
 
 # What CloudWatch needs to publish an alarm to a KMS-encrypted topic (SNS Developer Guide,
 # "Enable compatibility between event sources from AWS services and encrypted topics").
@@ -152,6 +153,18 @@ class OperationsAlerts(Construct):
                 protocol=sns.SubscriptionProtocol.EMAIL,
                 endpoint=alert_email,
             )
+            acknowledge(
+                self.email_subscription,
+                "Serverless-SNSRedrivePolicy",
+                adr="0058",
+                reason=_NO_SUBSCRIPTION_DLQ,
+            )
         self.alarm_actions: Sequence[cloudwatch.IAlarmAction] = (
             cloudwatch_actions.SnsAction(self.topic),
         )
+
+
+_NO_SUBSCRIPTION_DLQ = (
+    "an undeliverable alert mail would land in a dead-letter queue whose only alarm publishes "
+    "to this same topic and mailbox; the alarms themselves stay in ALARM in CloudWatch"
+)
