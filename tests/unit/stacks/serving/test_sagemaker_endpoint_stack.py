@@ -230,6 +230,10 @@ def test_execution_role_reads_only_model_objects_under_the_prefix(template, role
     assert [render_join(r) for r in as_list(statement["Resource"])] == [
         f"arn:${{Ref:AWS::Partition}}:s3:::{MODEL_BUCKET}/{constants.MODEL_KEY_PREFIX}*"
     ]
+    # The bucket is found by its derived name: only this account's bucket of that name counts.
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
+    }
 
 
 def test_execution_role_pulls_only_the_serving_repository(template, role_statements):
