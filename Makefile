@@ -122,11 +122,17 @@ demo: $(VENV)/.stamp node_modules/.stamp ## rehearse upload -> registration -> e
 	$(PY) -m demo
 
 # `make deploy` / `make destroy` act on the AWS account of your credentials (real cost).
-# DEPLOYMENT_PREFIX=x deploys a separate, prefixed copy (ADR-0035). IAM and security-group
-# changes wait for a human (a terminal) unless CDK_APPROVAL=never; destroy asks unless FORCE=1.
+# DEPLOYMENT_PREFIX=x deploys a separate, prefixed copy (ADR-0035). ALERT_EMAIL=a@example.com
+# subscribes an address to the alerts (ADR-0058); MODEL_UPLOADERS=<ARN>,<ARN> limits who may
+# publish models (ADR-0056). IAM and security-group changes wait for a human (a terminal)
+# unless CDK_APPROVAL=never; destroy asks unless FORCE=1.
 DEPLOYMENT_PREFIX ?=
+ALERT_EMAIL ?=
+MODEL_UPLOADERS ?=
 CDK_APPROVAL ?= broadening
-CDK_CONTEXT := $(if $(DEPLOYMENT_PREFIX),-c deployment_prefix=$(DEPLOYMENT_PREFIX),)
+CDK_CONTEXT := $(if $(DEPLOYMENT_PREFIX),-c deployment_prefix=$(DEPLOYMENT_PREFIX),) \
+	$(if $(ALERT_EMAIL),-c alert_email=$(ALERT_EMAIL),) \
+	$(if $(MODEL_UPLOADERS),-c model_uploaders=$(MODEL_UPLOADERS),)
 # Unlike synthesis, these need credentials, which on EC2 come from the instance metadata.
 deploy destroy: export AWS_EC2_METADATA_DISABLED := false
 # Exit 0 if the model parameter exists, 3 if not (any other status: the check itself failed).

@@ -102,3 +102,25 @@ def test_make_deploy_and_destroy_export_the_one_region_to_the_cli_and_boto3():
         )
         assert len(re.findall(r"node_modules/\.bin/cdk (deploy|destroy)", recipe)) >= 1
         assert "node_modules/.bin/cdk" not in plan[: plan.index("region=$(")]
+
+
+def test_make_deploy_passes_the_optional_context_values():
+    plan = subprocess.run(
+        [
+            "make",
+            "-n",
+            "--no-print-directory",
+            "deploy",
+            "ALERT_EMAIL=ops@example.com",
+            "MODEL_UPLOADERS=arn:aws:iam::111122223333:role/publisher",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    deploys = [line for line in plan.splitlines() if "node_modules/.bin/cdk deploy" in line]
+    assert len(deploys) == 2
+    for line in deploys:
+        assert "-c alert_email=ops@example.com" in line
+        assert "-c model_uploaders=arn:aws:iam::111122223333:role/publisher" in line
