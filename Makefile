@@ -151,10 +151,10 @@ deploy: $(VENV)/.stamp node_modules/.stamp ## deploy to your AWS account in ADR-
 	if [ $$status -eq 0 ]; then \
 	  $(CDK) deploy sagemaker-endpoint-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL); \
 	elif [ $$status -eq 3 ]; then \
-	  echo "No model registered yet: upload a <name>.tar.gz under models/ in the model bucket, then run make deploy again (ADR-0032)."; \
+	  echo "No model registered yet: upload a <name>.tar.gz under models/ in the model bucket (python -m tools.upload_model ARCHIVE s3://<bucket>/models/<name>.tar.gz; aws s3 cp is refused there, ADR-0056), then run make deploy again (ADR-0032)."; \
 	else exit $$status; fi
 
-destroy: $(VENV)/.stamp node_modules/.stamp ## destroy the three stacks (asks first); buckets, model parameter and logs are retained (ADR-0028, ADR-0032)
+destroy: $(VENV)/.stamp node_modules/.stamp ## destroy the three stacks (asks first); buckets, model parameter, logs and failed-work queues are retained (ADR-0028, ADR-0032, ADR-0058)
 	@$(DEPLOY_REGION); \
 	$(CDK) destroy sagemaker-endpoint-stack s3-stack lambda-stack $(CDK_CONTEXT) $(if $(FORCE),--force,)
 
