@@ -132,11 +132,17 @@ demo: $(VENV)/.stamp node_modules/.stamp ## rehearse upload -> registration -> e
 	$(PY) -m demo
 
 # `make deploy` / `make destroy` act on the AWS account of your credentials (real cost).
-# DEPLOYMENT_PREFIX=x deploys a separate, prefixed copy (ADR-0035). IAM and security-group
-# changes wait for a human (a terminal) unless CDK_APPROVAL=never; destroy asks unless FORCE=1.
+# DEPLOYMENT_PREFIX=x deploys a separate, prefixed copy (ADR-0035). ALERT_EMAIL=a@example.com
+# subscribes an address to the alerts (ADR-0058); MODEL_UPLOADERS=<ARN>,<ARN> limits who may
+# publish models (ADR-0056). IAM and security-group changes wait for a human (a terminal)
+# unless CDK_APPROVAL=never; destroy asks unless FORCE=1.
 DEPLOYMENT_PREFIX ?=
+ALERT_EMAIL ?=
+MODEL_UPLOADERS ?=
 CDK_APPROVAL ?= broadening
-CDK_CONTEXT := $(if $(DEPLOYMENT_PREFIX),-c deployment_prefix=$(DEPLOYMENT_PREFIX),)
+CDK_CONTEXT := $(if $(DEPLOYMENT_PREFIX),-c deployment_prefix=$(DEPLOYMENT_PREFIX),) \
+	$(if $(ALERT_EMAIL),-c alert_email=$(ALERT_EMAIL),) \
+	$(if $(MODEL_UPLOADERS),-c model_uploaders=$(MODEL_UPLOADERS),)
 # Unlike synthesis, these need credentials, which on EC2 come from the instance metadata.
 deploy destroy: export AWS_EC2_METADATA_DISABLED := false
 # Exit 0 if the model parameter exists, 3 if not (any other status: the check itself failed).
@@ -144,16 +150,22 @@ MODEL_REGISTERED := $(PY) -c "import sys, boto3; from config.naming import Deplo
 	name = DeploymentNaming('$(DEPLOYMENT_PREFIX)').model_parameter_name; \
 	sys.exit(0 if boto3.client('ssm').get_parameters(Names=[name])['Parameters'] else 3)"
 
+# One region for the CDK CLI and the boto3 check, found as the CDK CLI finds it (AWS_REGION,
+# AWS_DEFAULT_REGION, the profile's region) and printed; no region stops before deploying.
+DEPLOY_REGION := region=$$($(PY) scripts/deploy_region.py); export AWS_REGION=$$region AWS_DEFAULT_REGION=$$region
+
 deploy: $(VENV)/.stamp node_modules/.stamp ## deploy to your AWS account in ADR-0032's order: lambda, s3, then the endpoint once a model is registered
-	$(CDK) deploy lambda-stack s3-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL)
-	@status=0; $(MODEL_REGISTERED) || status=$$?; \
+	@$(DEPLOY_REGION); \
+	$(CDK) deploy lambda-stack s3-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL); \
+	status=0; $(MODEL_REGISTERED) || status=$$?; \
 	if [ $$status -eq 0 ]; then \
 	  $(CDK) deploy sagemaker-endpoint-stack $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL); \
 	elif [ $$status -eq 3 ]; then \
-	  echo "No model registered yet: upload a <name>.tar.gz under models/ in the model bucket, then run make deploy again (ADR-0032)."; \
+	  echo "No model registered yet: upload a <name>.tar.gz under models/ in the model bucket (python -m tools.upload_model ARCHIVE s3://<bucket>/models/<name>.tar.gz; aws s3 cp is refused there, ADR-0056), then run make deploy again (ADR-0032)."; \
 	else exit $$status; fi
 
-destroy: $(VENV)/.stamp node_modules/.stamp ## destroy the three stacks (asks first); buckets, model parameter and logs are retained (ADR-0028, ADR-0032)
+destroy: $(VENV)/.stamp node_modules/.stamp ## destroy the three stacks (asks first); buckets, model parameter, logs and failed-work queues are retained (ADR-0028, ADR-0032, ADR-0058)
+	@$(DEPLOY_REGION); \
 	$(CDK) destroy sagemaker-endpoint-stack s3-stack lambda-stack $(CDK_CONTEXT) $(if $(FORCE),--force,)
 
 clean: ## remove build output (keeps the virtualenvs)

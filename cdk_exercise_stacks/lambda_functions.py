@@ -12,6 +12,7 @@ from constructs import Construct
 
 from cdk_exercise_stacks.common import FunctionSettings
 from cdk_exercise_stacks.operations.alerts import OperationsAlerts
+from cdk_exercise_stacks.optional_context import email_from_context
 from cdk_exercise_stacks.pipeline_stack import PipelineStack
 from cdk_exercise_stacks.registration.alarms import RegistrationAlarms, RegistrationAlarmSettings
 from cdk_exercise_stacks.registration.deploy_role_parameter_read import DeployRoleParameterRead
@@ -66,6 +67,8 @@ class LambdaStack(PipelineStack):
             topic_name=self.alerts_topic_name,
             key_name=naming.operations_key_name,
             key_pending_window_days=constants.OPERATIONS_KEY_PENDING_WINDOW_DAYS,
+            # Absent: the topic has no subscriber until an operator adds one (ADR-0058).
+            alert_email=email_from_context(self, constants.ALERT_EMAIL_CONTEXT_KEY),
         )
         self.alerts_topic = alerts.topic
         self.operations_key = alerts.key

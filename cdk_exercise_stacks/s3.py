@@ -9,6 +9,7 @@ from constructs import Construct
 
 from cdk_exercise_stacks.common import lambda_function_arn
 from cdk_exercise_stacks.lambda_functions import LambdaStack
+from cdk_exercise_stacks.optional_context import principal_arns_from_context
 from cdk_exercise_stacks.pipeline_stack import PipelineStack
 from cdk_exercise_stacks.registration.artifact_notification import ModelArtifactNotification
 from cdk_exercise_stacks.storage.model_bucket import ModelBucket
@@ -35,6 +36,11 @@ class S3Stack(PipelineStack):
             access_log_retention_days=constants.ACCESS_LOG_RETENTION_DAYS,
             replaced_model_retention_days=constants.NONCURRENT_MODEL_VERSION_RETENTION_DAYS,
             incomplete_upload_abort_days=constants.INCOMPLETE_UPLOAD_ABORT_DAYS,
+            model_key_prefix=constants.MODEL_KEY_PREFIX,
+            # Absent: any principal of the account that IAM allows may publish (ADR-0056).
+            model_uploaders=principal_arns_from_context(
+                self, constants.MODEL_UPLOADERS_CONTEXT_KEY
+            ),
         )
         self.bucket = model_bucket.bucket
         self.access_log_bucket = model_bucket.access_log_bucket

@@ -215,6 +215,8 @@ class SentimentEndpointStack(PipelineStack):
             endpoint_name=self.endpoint_name,
             model_execution_role=self.execution_role,
             rollback_alarms=self.deployment.rollback_alarms,
+            instance_types=[model_instance],
+            log_encryption_key=self.encryption_key,
             volume_key_arn=self.endpoint_config.kms_key_id,
             function_name=naming.rollout_function_name,
             settings=ROLLOUT_SETTINGS,

@@ -67,6 +67,10 @@ REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS = 300
 # Every alarm of the pipeline publishes to this SNS topic (owned by the Lambda stack, which
 # deploys first); operators subscribe to it. Encrypted with a customer-managed key (ADR-0049).
 OPERATIONS_TOPIC_NAME = "model-pipeline-alerts"
+# Optional CDK context value (`-c alert_email=ops@example.com`): subscribes that address to the
+# operations topic (AWS sends a confirmation mail first). Absent: the topic has no subscriber and
+# alarms reach no one until an operator subscribes (ADR-0058).
+ALERT_EMAIL_CONTEXT_KEY = "alert_email"
 OPERATIONS_KEY_PENDING_WINDOW_DAYS = 30
 # Every customer-managed key of the pipeline has an alias `alias/<name>`, the name derived from
 # one of these (prefixed per deployment, config/naming.py). The keys are retained when their
@@ -116,6 +120,10 @@ ACCESS_LOGS_PREFIX = "model-bucket/"
 NONCURRENT_MODEL_VERSION_RETENTION_DAYS = 365
 ACCESS_LOG_RETENTION_DAYS = 365
 INCOMPLETE_UPLOAD_ABORT_DAYS = 7
+# Optional CDK context value (`-c model_uploaders=<ARN>,<ARN>`): the only principals (IAM role or
+# user ARNs, `*` allowed as in ArnLike) that may write or delete under MODEL_KEY_PREFIX. Absent:
+# any principal of the account that IAM allows may publish a model (ADR-0056).
+MODEL_UPLOADERS_CONTEXT_KEY = "model_uploaders"
 
 _BUCKET_NAME_MAX_LENGTH = 63
 

@@ -10,7 +10,8 @@ property it does not know raises instead of being dropped (ADR-0066).
 Bucket policies are applied without their conditional Deny statements, which are reported:
 moto evaluates a bucket policy's conditions without the request's context, so the TLS-only
 statements (``aws:SecureTransport`` false, ``s3:TlsVersion`` below 1.2) would deny every
-request, including the HTTPS ones AWS lets through.
+request, including the HTTPS ones AWS lets through; so would the model bucket's write-once
+statement (ADR-0056), which is tested on the template instead.
 """
 
 from __future__ import annotations

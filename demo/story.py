@@ -52,7 +52,8 @@ class Upload:
 
 def upload_model(s3: Any, bucket: str, key: str, archive: Path, *, region: str) -> Upload:
     """Store ``archive`` under ``key`` and compute the notifications S3 sends for it."""
-    put = s3.put_object(Bucket=bucket, Key=key, Body=archive.read_bytes())
+    # As on AWS, where the bucket refuses a model upload without If-None-Match (ADR-0056).
+    put = s3.put_object(Bucket=bucket, Key=key, Body=archive.read_bytes(), IfNoneMatch="*")
     deliveries = object_created_deliveries(s3, bucket, key, put, region=region)
     return Upload(bucket=bucket, key=key, put_response=put, deliveries=deliveries)
 

@@ -7,7 +7,8 @@ Usage (from the repository root)::
 
 The first form checks MODEL_DIR against the Hugging Face DLC layout (``tools.model_layout``)
 and writes a deterministic archive with the files at its root; it never overwrites an existing
-file unless ``--force`` is given, and writes nothing when the layout is wrong. The second form
+file unless ``--force`` is given, and writes nothing when the layout is wrong. Missing output
+folders are created (only once the model passed its checks). The second form
 checks an existing archive before it is uploaded. Every problem is listed at once.
 
 Exit codes: 0 success; 1 the model or archive has layout problems (each printed on stderr);
@@ -101,9 +102,10 @@ def package(
 ) -> PackageResult:
     """Check ``model_dir`` and write its deterministic archive to ``output``.
 
-    Raises UsageError for a bad output path (wrong suffix, inside the model directory, missing
-    parent, existing file without ``force``) and LayoutError listing every layout problem; in
-    both cases nothing is written.
+    Raises UsageError for a bad output path (wrong suffix, inside the model directory, a file
+    where a folder should be, existing file without ``force``) and LayoutError listing every
+    layout problem; in both cases nothing is written, not even a folder. Missing folders of
+    ``output`` are created once the checks passed.
     """
     model_dir, output = Path(model_dir), Path(output)
     files = _read_model_dir(model_dir)
@@ -111,6 +113,7 @@ def package(
     problems = [*files.problems, *check_layout(files, hf_task)]
     if problems:
         raise LayoutError(model_dir, problems)
+    output.parent.mkdir(parents=True, exist_ok=True)
     descriptor, partial_name = tempfile.mkstemp(
         dir=output.parent, prefix=f".{output.name}.", suffix=".partial"
     )
@@ -142,8 +145,10 @@ def _check_output(model_root: Path, output: Path, *, force: bool) -> None:
             "(the registration function ignores any other upload)"
         )
     parent = Path(os.path.realpath(output.parent))
-    if not parent.is_dir():
-        raise UsageError(f"{output}: directory {output.parent} does not exist")
+    # A missing folder is created later; an existing non-folder on the way cannot be.
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise UsageError(f"{output}: {existing} is not a directory")
     if parent.is_relative_to(model_root):
         raise UsageError(
             f"{output}: inside the model directory {model_root}; the archive would package itself"

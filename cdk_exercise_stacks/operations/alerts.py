@@ -8,6 +8,10 @@ group, which needs nothing more than the logs service's use of the key.
 
 The topic has a fixed, derived name: the SageMaker stack builds its ARN from the same name
 instead of importing an output of the Lambda stack (ADR-0036).
+
+With ``alert_email`` the stack subscribes that address (AWS mails a confirmation link first;
+until it is followed, nothing is delivered). The topic policy refuses every SNS action over
+plain HTTP, not only Publish (ADR-0058).
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from cdk_exercise_stacks.operations.keys import (
     logs_service_principal,
     pipeline_key,
 )
+from policies.exceptions import acknowledge
 
 # What CloudWatch needs to publish an alarm to a KMS-encrypted topic (SNS Developer Guide,
 # "Enable compatibility between event sources from AWS services and encrypted topics").
 ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+TLS_ONLY_SID = "DenyEveryActionWithoutTls"
 
 
 def _alarms_of_this_account(stack: Stack) -> dict:
@@ -68,7 +74,12 @@ class OperationsAlerts(Construct):
         topic_name: str,
         key_name: str,
         key_pending_window_days: int,
+        alert_email: str | None = None,
     ) -> None:
+        """
+        :param alert_email: an address subscribed to the topic; None: no subscription (an
+            operator subscribes by hand, or every alarm reaches no one).
+        """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -120,6 +131,40 @@ class OperationsAlerts(Construct):
                 conditions=_alarms_of_this_account(stack),
             )
         )
+        # enforce_ssl denies only sns:Publish; Subscribe, SetTopicAttributes and the rest over
+        # plain HTTP are refused here. A topic policy accepts "sns:*" (SNS Developer Guide,
+        # policy variables example).
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=TLS_ONLY_SID,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["sns:*"],
+                resources=[self.topic.topic_arn],
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        )
+        self.email_subscription: sns.Subscription | None = None
+        if alert_email is not None:
+            self.email_subscription = sns.Subscription(
+                self,
+                "AlertEmail",
+                topic=self.topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=alert_email,
+            )
+            acknowledge(
+                self.email_subscription,
+                "Serverless-SNSRedrivePolicy",
+                adr="0058",
+                reason=_NO_SUBSCRIPTION_DLQ,
+            )
         self.alarm_actions: Sequence[cloudwatch.IAlarmAction] = (
             cloudwatch_actions.SnsAction(self.topic),
         )
+
+
+_NO_SUBSCRIPTION_DLQ = (
+    "an undeliverable alert mail would land in a dead-letter queue whose only alarm publishes "
+    "to this same topic and mailbox; the alarms themselves stay in ALARM in CloudWatch"
+)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -100,8 +100,12 @@ class RegistrationFunction(Construct):
             self, "LogGroup", days=settings.function.log_retention_days, key=log_encryption_key
         )
 
+        # Retained: a message in it is an upload that was never registered (ADR-0058).
         self.failure_queue = encrypted_queue(
-            self, "FailedRegistrations", retention_days=settings.failure_queue_retention_days
+            self,
+            "FailedRegistrations",
+            retention_days=settings.failure_queue_retention_days,
+            removal_policy=RemovalPolicy.RETAIN,
         )
 
         self.parameter_name = naming.model_parameter_name

@@ -8,6 +8,12 @@ with a narrow service role of its own (``RolloutServiceRole``: replace the model
 endpoint); the function may update this one stack only with that role, and pass no other
 (ADR-0052). The stack's own status-change events come back through the same queue, so that a
 completed or rolled-back update is logged and counted too.
+
+Only the construct's two rules may send to the request queue: its policy denies SendMessage to
+every other sender (``aws:SourceArn``), and both rule patterns name the stack's account
+(ADR-0057). The dead-letter queue is retained when the stack is deleted: it holds the requests
+that need an operator (ADR-0058). The function's log group is encrypted with the customer key
+the caller passes, like the pipeline's other log groups (ADR-0058).
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
@@ -32,16 +39,15 @@ from cdk_exercise_stacks.common import (
     LOG_WRITE_ACTIONS,
     FunctionSettings,
     encrypted_queue,
+    log_group_arn,
     pipeline_function,
     put_metric_data_statement,
     retained_log_group,
     role_with_managed_policy,
     ssm_parameter_arn,
 )
-from cdk_exercise_stacks.compliance import (
-    acknowledge_in_packs,
-    acknowledge_lambda_baseline,
-)
+from cdk_exercise_stacks.compliance import acknowledge_lambda_baseline
+from cdk_exercise_stacks.operations.keys import LOGS_KEY_ACTIONS, logs_service_principal
 from cdk_exercise_stacks.rollout.service_role import RolloutServiceRole
 from config.naming import validate_parameter_name
 from policies.exceptions import acknowledge, checkov_skip
@@ -65,6 +71,9 @@ QUEUE_CONSUMER_ACTIONS = (
     "sqs:GetQueueUrl",
 )
 ROLLOUT_PARAMETER_OPERATIONS = ("Create", "Update")
+# What only the stack's own rules may do to the request queue (ADR-0057).
+QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)
+ONLY_OWN_RULES_SID = "OnlyThisStacksRulesSend"
 # Terminal statuses of an update: the verdict of a rollout (or of any other update).
 UPDATE_OUTCOME_STATUSES = (
     "UPDATE_COMPLETE",
@@ -136,6 +145,8 @@ class ModelRollout(Construct):
         endpoint_name: str,
         model_execution_role: iam.IRole,
         rollback_alarms: Sequence[cloudwatch.IAlarm],
+        instance_types: Sequence[str],
+        log_encryption_key: kms.Key,
         volume_key_arn: str | None = None,
         function_name: str | None = None,
         settings: RolloutSettings,
@@ -144,8 +155,11 @@ class ModelRollout(Construct):
     ) -> None:
         """
         :param parameter_name: the model parameter (fully qualified) whose changes roll out.
-        :param endpoint_name, model_execution_role, rollback_alarms, volume_key_arn: what the
-            update touches, which scopes CloudFormation's service role (``RolloutServiceRole``).
+        :param endpoint_name, model_execution_role, rollback_alarms, instance_types,
+            volume_key_arn: what the update touches, which scopes CloudFormation's service role
+            (``RolloutServiceRole``).
+        :param log_encryption_key: the customer-managed key of the function's log group; its
+            policy gets a statement letting CloudWatch Logs use it for this account's groups.
         :param function_name: physical name of the function; generated when None.
         :param alarm_actions: actions of the rollout's alarms (the operations topic), at least
             one: a failed or rolled-back rollout needs an operator.
@@ -169,6 +183,7 @@ class ModelRollout(Construct):
             endpoint_name=endpoint_name,
             model_execution_role=model_execution_role,
             rollback_alarms=rollback_alarms,
+            instance_types=instance_types,
             volume_key_arn=volume_key_arn,
         )
         self.cfn_role_arn = self.service_role.role.role_arn
@@ -177,8 +192,12 @@ class ModelRollout(Construct):
             read_parameters.append(settings.bootstrap_version_parameter_name)
         self.readable_parameter_arns = [ssm_parameter_arn(self, name) for name in read_parameters]
 
+        # Retained: a request in it is work an operator still has to settle (ADR-0058).
         self.dead_letter_queue = encrypted_queue(
-            self, "DeadLetterQueue", retention_days=settings.dead_letter_retention_days
+            self,
+            "DeadLetterQueue",
+            retention_days=settings.dead_letter_retention_days,
+            removal_policy=RemovalPolicy.RETAIN,
         )
         self.queue = encrypted_queue(
             self,
@@ -191,11 +210,15 @@ class ModelRollout(Construct):
         )
 
         # Events EventBridge cannot deliver to the queue go to the dead-letter queue as well.
+        # Both patterns name the stack's account: a rule on the default bus sees only its own
+        # account's events unless the bus accepts others, and then the pattern still does not
+        # match them (ADR-0057).
         self.parameter_rule = events.Rule(
             self,
             "ParameterChangeRule",
             description=f"Roll out the model when {parameter_name} is created or updated",
             event_pattern=events.EventPattern(
+                account=[Aws.ACCOUNT_ID],
                 source=["aws.ssm"],
                 detail_type=["Parameter Store Change"],
                 detail={"name": [parameter_name], "operation": list(ROLLOUT_PARAMETER_OPERATIONS)},
@@ -207,6 +230,7 @@ class ModelRollout(Construct):
             "StackOutcomeRule",
             description="Report how each update of this stack ended",
             event_pattern=events.EventPattern(
+                account=[Aws.ACCOUNT_ID],
                 source=["aws.cloudformation"],
                 detail_type=["CloudFormation Stack Status Change"],
                 detail={
@@ -217,8 +241,26 @@ class ModelRollout(Construct):
             targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue)],
         )
 
+        self._deny_other_senders()
+
+        # The group's name is generated (naming it would replace the deployed group), so the
+        # key's statement names the account's log groups, as the operations key's does.
+        log_encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EncryptRolloutLogGroup",
+                principals=[logs_service_principal()],
+                actions=list(LOGS_KEY_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn(stack, "*")}
+                },
+            )
+        )
         self.log_group = retained_log_group(
-            self, "LogGroup", days=settings.function.log_retention_days
+            self,
+            "LogGroup",
+            days=settings.function.log_retention_days,
+            key=log_encryption_key,
         )
 
         # One customer-managed policy holds every permission; the function gets the role
@@ -261,6 +303,26 @@ class ModelRollout(Construct):
         for alarm in self.alarms:
             alarm.add_alarm_action(*alarm_actions)
         self._acknowledge_findings()
+
+    def _deny_other_senders(self) -> None:
+        """Only this construct's rules send requests: anyone else in the account (a principal
+        allowed ``sqs:SendMessage`` by IAM) is refused, whatever IAM allows. A request with no
+        ``aws:SourceArn`` at all (a direct SendMessage) is refused too: a negated condition
+        operator matches when the key is absent."""
+        self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=ONLY_OWN_RULES_SID,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(QUEUE_SEND_ACTIONS),
+                resources=[self.queue.queue_arn],
+                conditions={
+                    "ArnNotEquals": {
+                        "aws:SourceArn": [self.parameter_rule.rule_arn, self.outcome_rule.rule_arn]
+                    }
+                },
+            )
+        )
 
     @property
     def environment(self) -> dict[str, str]:
@@ -392,9 +454,6 @@ class ModelRollout(Construct):
             failure_handling=_SQS_INVOKED,
             failure_rules=("Serverless-LambdaEventSourceMappingDestination",),
         )
-        acknowledge_in_packs(
-            self.log_group, "CloudWatchLogGroupEncrypted", adr="0055", reason=_LOGS
-        )
         acknowledge(
             self.dead_letter_queue,
             "Serverless-SQSRedrivePolicy",
@@ -409,7 +468,6 @@ class ModelRollout(Construct):
             reason=_METRICS_WILDCARD,
             applies_to=["Resource::*"],
         )
-        checkov_skip(self.log_group, "CKV_AWS_158", adr="0055", reason=_LOGS)
         for queue in (self.queue, self.dead_letter_queue):
             checkov_skip(queue, "CKV_AWS_27", adr="0051", reason=_SSE_SQS)
 
@@ -427,10 +485,6 @@ _NO_TRACING = (
     "token; X-Ray would add write permissions on *"
 )
 _RUNTIME = "the project's single LAMBDA_RUNTIME, shared with the registration function"
-_LOGS = (
-    "log lines carry stack statuses, parameter versions and errors, no model, personal data "
-    "or secret; CloudWatch Logs encrypts at rest by default"
-)
 _END_OF_LINE = "the rollout's dead-letter queue is the end of the line, watched by an alarm"
 _METRICS_WILDCARD = (
     "cloudwatch:PutMetricData has no resource-level permission; narrowed to the rollout's "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -156,8 +156,13 @@ class ServingEndpoint(Construct):
         # exists before the role can write to it.
         own_log_group_arn = log_group_arn(self, log_group.log_group_name)
         statements = [
+            # The bucket's name is derived, not owned: the read is refused should a bucket of
+            # that name belong to another account (ADR-0057).
             iam.PolicyStatement(
-                sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[model_objects_arn]
+                sid="ReadModelArtifacts",
+                actions=["s3:GetObject"],
+                resources=[model_objects_arn],
+                conditions={"StringEquals": {"aws:ResourceAccount": Aws.ACCOUNT_ID}},
             ),
             iam.PolicyStatement(
                 sid="PullServingImage",

@@ -5,9 +5,17 @@ the only encryption S3 server access logging delivers to), versioned and retaine
 stack is deleted: models and access logs are data, not infrastructure (ADR-0028). The
 compliance findings that the brief's SSE-S3 and the single-region design impose are
 acknowledged here, each with its ADR (ADR-0048).
+
+Models are write-once (ADR-0056): the policy refuses an object creation under the model prefix
+without ``If-None-Match`` (S3 User Guide, "Enforce conditional writes on Amazon S3 buckets"), so
+an archive that is registered can never be overwritten in place; a new model is a new key.
+With ``model_uploaders`` the policy also refuses writes and deletes under the prefix by every
+other principal.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -19,6 +27,16 @@ from cdk_exercise_stacks.compliance import acknowledge_in_packs
 from policies.exceptions import checkov_skip
 
 _MINIMUM_TLS_VERSION = 1.2
+# What a model upload does (PutObject, CopyObject, CreateMultipartUpload, UploadPart and
+# CompleteMultipartUpload are all authorized as s3:PutObject) and what removes or retags one.
+MODEL_WRITE_ACTIONS = (
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+)
+WRITE_ONCE_SID = "ModelsAreWriteOnce"
+ONLY_UPLOADERS_SID = "OnlyModelUploadersWrite"
 
 
 def _private_tls_only_bucket_props() -> dict:
@@ -48,6 +66,8 @@ class ModelBucket(Construct):
         access_log_retention_days: int,
         replaced_model_retention_days: int,
         incomplete_upload_abort_days: int,
+        model_key_prefix: str,
+        model_uploaders: Sequence[str] | None = None,
     ) -> None:
         """
         :param access_logs_prefix: where in the log bucket the model bucket's logs go.
@@ -55,6 +75,10 @@ class ModelBucket(Construct):
         :param replaced_model_retention_days: how long a replaced (noncurrent) model version is
             kept.
         :param incomplete_upload_abort_days: when an unfinished multipart upload is aborted.
+        :param model_key_prefix: where models are uploaded (``models/``); objects under it are
+            write-once.
+        :param model_uploaders: principal ARNs (ArnLike patterns) that alone may write under
+            ``model_key_prefix``; None: whoever IAM allows.
         """
         super().__init__(scope, construct_id)
 
@@ -92,7 +116,55 @@ class ModelBucket(Construct):
         # change the template and add a dependency the policy does not need).
         self.bucket_arn_by_name = s3_bucket_arn(self, bucket_name)
         self._deliver_access_logs(access_logs_prefix)
+        self.model_objects_arn = self.bucket.arn_for_objects(f"{model_key_prefix}*")
+        self._models_are_write_once()
+        if model_uploaders is not None:
+            self._only_uploaders_write(model_uploaders)
         self._acknowledge_findings()
+
+    def _models_are_write_once(self) -> None:
+        """Refuse every object creation under the prefix that could replace an existing object.
+
+        ``s3:ObjectCreationOperation`` is true for PutObject, CopyObject and
+        CompleteMultipartUpload and false for CreateMultipartUpload, UploadPart and
+        UploadPartCopy, which take no conditional header: a multipart upload goes through and
+        only its completion must carry ``If-None-Match: *`` (S3 User Guide, "Enforce
+        conditional writes on Amazon S3 buckets"). CopyObject to the prefix is refused either
+        way (403 without the header, 501 with it, same guide).
+        """
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=WRITE_ONCE_SID,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.model_objects_arn],
+                conditions={
+                    "Null": {"s3:if-none-match": "true"},
+                    "Bool": {"s3:ObjectCreationOperation": "true"},
+                },
+            )
+        )
+
+    def _only_uploaders_write(self, uploaders: Sequence[str]) -> None:
+        """Refuse writes and deletes under the prefix by any principal not in ``uploaders``.
+
+        A request with no ``aws:PrincipalArn`` (an AWS service acting as itself) is refused too:
+        a negated operator matches when the key is absent. Nothing of the pipeline writes
+        there: the registration reads, the endpoint reads, the CDK deploy writes no model.
+        """
+        if not uploaders:
+            raise ValueError("model_uploaders must name at least one principal ARN, or be None")
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=ONLY_UPLOADERS_SID,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(MODEL_WRITE_ACTIONS),
+                resources=[self.model_objects_arn],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": list(uploaders)}},
+            )
+        )
 
     def _deliver_access_logs(self, prefix: str) -> None:
         """Server access logs of the model bucket, written by the S3 logging service principal.

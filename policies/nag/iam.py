@@ -21,15 +21,19 @@ How the rules relate to the stock packs (ADR 0042):
   policies only: it also fails a customer-managed policy named by ARN, a parameter or an
   import, whose statements no rule can read. (It replaces ``NoFullAccessManagedPolicy``, which
   failed only AWS-managed full-access policies, a subset of what IAM4 fails.)
+- ``CreateModelNetworkIsolation``, ``CreateEndpointConfigInstanceTypes`` and
+  ``QueueSendersAreItsRules`` (ADR 0057): no stock rule reads conditions, and none relates a
+  queue policy to the rules that target the queue.
 """
 
 from __future__ import annotations
 
 from cdk_nag import NagRuleCompliance
 
+from policies.rules import conditions as condition_rules
 from policies.rules import iam as iam_rules
 
-from .base import ProjectNagPack, ResourceView, Rule, RuleResult
+from .base import ProjectNagPack, ResourceView, Rule, RuleResult, compliant_if
 
 POLICY_HOLDERS = frozenset(iam_rules.POLICY_RESOURCE_TYPES)
 IDENTITY_POLICY_HOLDERS = frozenset(iam_rules.IDENTITY_POLICY_TYPES)
@@ -48,6 +52,31 @@ def _findings(kind: str):
         return findings or NagRuleCompliance.COMPLIANT
 
     return check
+
+
+def _required_conditions(kind: str):
+    def check(resource: ResourceView) -> RuleResult:
+        findings = [
+            violation.finding_id
+            for violation in condition_rules.resource_condition_violations(
+                resource.resource_type, resource.properties
+            )
+            if violation.kind == kind
+        ]
+        return findings or NagRuleCompliance.COMPLIANT
+
+    return check
+
+
+def _queue_senders_are_its_rules(resource: ResourceView) -> RuleResult:
+    queues = condition_rules.queues_of_policy(resource.properties)
+    rules = condition_rules.rules_targeting(
+        queues, resource.others(condition_rules.EVENTS_RULE_TYPE)
+    )
+    if not rules:
+        return NagRuleCompliance.NOT_APPLICABLE
+    problem = condition_rules.queue_sender_problem(resource.properties, rules)
+    return compliant_if(problem is None)
 
 
 def _managed_policies_in_stack(resource: ResourceView) -> RuleResult:
@@ -115,5 +144,46 @@ class LeastPrivilegeChecks(ProjectNagPack):
                 ),
                 resource_types=MANAGED_POLICY_HOLDERS,
                 check=_managed_policies_in_stack,
+            ),
+            Rule(
+                suffix="CreateModelNetworkIsolation",
+                info="sagemaker:CreateModel is allowed without requiring "
+                "sagemaker:NetworkIsolation true.",
+                explanation=(
+                    "A model created without network isolation runs a container that can "
+                    "reach the internet and AWS with its execution role: anyone who may create "
+                    "models could send model data, or anything the role reads, anywhere "
+                    "(ADR 0057). Condition: Bool sagemaker:NetworkIsolation true."
+                ),
+                resource_types=IDENTITY_POLICY_HOLDERS,
+                check=_required_conditions(condition_rules.MODEL_ISOLATION_MISSING),
+            ),
+            Rule(
+                suffix="CreateEndpointConfigInstanceTypes",
+                info="sagemaker:CreateEndpointConfig is allowed without restricting "
+                "sagemaker:InstanceTypes to named types.",
+                explanation=(
+                    "Without it, whoever may create endpoint configurations chooses any "
+                    "instance type, the largest GPU fleets included (ADR 0057). Condition: "
+                    "ForAllValues:StringEquals sagemaker:InstanceTypes [types] and Null "
+                    "sagemaker:InstanceTypes false (ForAllValues alone matches a request "
+                    "without instance types)."
+                ),
+                resource_types=IDENTITY_POLICY_HOLDERS,
+                check=_required_conditions(condition_rules.INSTANCE_TYPES_UNRESTRICTED),
+            ),
+            Rule(
+                suffix="QueueSendersAreItsRules",
+                info="A queue that an EventBridge rule targets does not deny sqs:SendMessage "
+                "to every other sender.",
+                explanation=(
+                    "EventBridge's Allow names the rule, but IAM may let any principal of the "
+                    "account send too, forging the events the consumer acts on. The queue "
+                    "policy must deny sqs:SendMessage to all principals unless aws:SourceArn "
+                    "(ArnNotEquals/ArnNotLike, no other condition) is one of the rules "
+                    "targeting the queue, and nothing else (ADR 0057)."
+                ),
+                resource_types=frozenset({condition_rules.QUEUE_POLICY_TYPE}),
+                check=_queue_senders_are_its_rules,
             ),
         )

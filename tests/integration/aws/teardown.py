@@ -12,10 +12,11 @@ Order: the stacks in reverse deploy order (endpoint stack first, which also remo
 rule that could start another update); then what the stacks leave behind or could not delete:
 the endpoint and its scalable target, endpoint configs and models tagged with a stack of the
 prefix, the retained buckets (every object version and delete marker first), the model
-parameter (written by the registration function, owned by no stack), the retained log
-groups, and last the retained KMS keys that encrypted them, whose deletion is scheduled
-(KMS's shortest waiting period, 7 days; cancellable until then). A failure is reported and the
-rest still runs; the command exits 1 if anything failed.
+parameter (written by the registration function, owned by no stack), the retained queues of
+failed work (ADR-0058), the retained log groups, and last the retained KMS keys that
+encrypted them, whose deletion is scheduled (KMS's shortest waiting period, 7 days; cancellable
+until then). A failure is reported and the rest still runs; the command exits 1 if anything
+failed.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class AwsClients:
     ssm: Any
     logs: Any
     kms: Any
+    sqs: Any
 
     @classmethod
     def create(cls, session: Any, region: str | None = None) -> AwsClients:
@@ -74,6 +76,7 @@ class AwsClients:
             ssm=client("ssm"),
             logs=client("logs"),
             kms=client("kms"),
+            sqs=client("sqs"),
         )
 
 
@@ -89,6 +92,7 @@ class TeardownPlan:
     models: list[str] = field(default_factory=list)
     buckets: list[str] = field(default_factory=list)
     parameters: list[str] = field(default_factory=list)
+    queues: list[str] = field(default_factory=list)
     log_groups: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
 
@@ -100,6 +104,7 @@ class TeardownPlan:
         "models",
         "buckets",
         "parameters",
+        "queues",
         "log_groups",
         "keys",
     )
@@ -172,6 +177,7 @@ def _plan_leftovers(
     parameter = naming.model_parameter_name
     found_parameters = clients.ssm.get_parameters(Names=[parameter])["Parameters"]
     plan.parameters = [p["Name"] for p in found_parameters if p["Name"] == parameter]
+    plan.queues = _queues(clients.sqs, naming)
     plan.log_groups = _log_groups(clients.logs, naming)
     plan.keys = _pipeline_keys(clients.kms, naming)
 
@@ -244,6 +250,10 @@ def execute_teardown(
             f"delete parameter {parameter}",
             clients.ssm.delete_parameter,
             Name=parameter,
+        )
+    for queue_url in leftovers.queues:
+        _attempt(
+            problems, log, f"delete queue {queue_url}", clients.sqs.delete_queue, QueueUrl=queue_url
         )
     for group in leftovers.log_groups:
         _attempt(
@@ -338,6 +348,21 @@ def _bucket_exists(s3: Any, name: str) -> bool:
             return False
         raise
     return True
+
+
+def _queues(sqs: Any, naming: DeploymentNaming) -> list[str]:
+    """URLs of the retained queues (failed registrations, rollout dead letters): CloudFormation
+    names them ``<stack>-<logical id>-<suffix>``, like the log groups."""
+    prefixes = tuple(f"{stack}-" for stack in stack_names(naming))
+    found = []
+    for queue_prefix in prefixes:
+        for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=queue_prefix):
+            found += [
+                url
+                for url in page.get("QueueUrls", [])
+                if url.rsplit("/", 1)[-1].startswith(prefixes)
+            ]
+    return sorted(set(found))
 
 
 def _log_groups(logs: Any, naming: DeploymentNaming) -> list[str]:

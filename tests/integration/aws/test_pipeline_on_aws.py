@@ -201,7 +201,10 @@ def _instance_types(template: dict[str, Any]) -> list[str]:
 
 
 def _upload_and_wait(run: AwsRun, key: str) -> None:
-    put = run.client("s3").put_object(Bucket=run.bucket, Key=key, Body=SAMPLE_MODEL.read_bytes())
+    # The bucket refuses a model upload without If-None-Match (ADR-0056).
+    put = run.client("s3").put_object(
+        Bucket=run.bucket, Key=key, Body=SAMPLE_MODEL.read_bytes(), IfNoneMatch="*"
+    )
     log(f"put s3://{run.bucket}/{key} (versionId {put.get('VersionId')})")
     ssm = run.client("ssm")
 

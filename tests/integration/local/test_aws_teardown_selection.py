@@ -27,8 +27,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/serving:1"
-# One resource is enough to make a stack exist.
-STACK_TEMPLATE = json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}}})
+# One resource is enough to make a stack exist (not a queue: the retained queues are selected by
+# the stack's name prefix, and a stack's own resources go with it).
+STACK_TEMPLATE = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}})
 PREFIXES = ("it1", "it10", "it2", "")
 # What a key of each kind is recognised by (see deploy()).
 KEY_KINDS = ("alias", "stack_tag", "prefix_tag")
@@ -114,7 +115,17 @@ def deploy(clients: td.AwsClients, naming: DeploymentNaming) -> set[str]:
         f"{constants.SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX}{naming.endpoint_name}",
     ):
         clients.logs.create_log_group(logGroupName=group)
+    for queue in retained_queues(naming):
+        clients.sqs.create_queue(QueueName=queue)
     return create_keys(clients, naming)
+
+
+def retained_queues(naming: DeploymentNaming) -> list[str]:
+    """The queues a deleted stack leaves (DeletionPolicy Retain, ADR-0058)."""
+    return [
+        f"{naming.lambda_stack_name}-ModelRegistrationFailedRegistrations8E9D910E-ABC",
+        f"{naming.sagemaker_stack_name}-RolloutDeadLetterQueue5C40862A-DEF",
+    ]
 
 
 def create_keys(clients: td.AwsClients, naming: DeploymentNaming) -> set[str]:
@@ -163,6 +174,7 @@ def inventory(clients: td.AwsClients) -> dict[str, set[str]]:
         },
         "endpoints": {e["EndpointName"] for e in clients.sagemaker.list_endpoints()["Endpoints"]},
         "scalable_targets": {t["ResourceId"] for t in targets["ScalableTargets"]},
+        "queues": set(clients.sqs.list_queues().get("QueueUrls", [])),
         "log_groups": {g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]},
         "keys": live_keys(clients.kms),
     }
@@ -178,6 +190,10 @@ def expected_selection(prefix: str, keys: dict[str, set[str]]) -> dict[str, set[
             naming.access_log_bucket_name(ACCOUNT, REGION),
         },
         "parameters": {naming.model_parameter_name},
+        "queues": {
+            f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{queue}"
+            for queue in retained_queues(naming)
+        },
         "models": {f"{label}-model-a", f"{label}-model-b"},
         "endpoint_configs": {f"{label}-config"},
         "endpoints": {naming.endpoint_name},

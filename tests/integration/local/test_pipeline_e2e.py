@@ -291,14 +291,20 @@ def test_the_model_bucket_has_the_properties_the_s3_stack_defines(emulated, stor
     assert logging["TargetBucket"] == NAMING.access_log_bucket_name(
         ENVIRONMENT.account, ENVIRONMENT.region
     )
-    # The TLS-only statements are the ones moto cannot evaluate (demo/bucket_definition.py).
+    # The TLS-only and write-once statements are the ones moto cannot evaluate
+    # (demo/bucket_definition.py); the write-once one is tested on the template (ADR-0056).
     omitted_conditions = {
         key
         for statement in model_bucket.omitted_policy_statements
         for condition in statement["Condition"].values()
         for key in condition
     }
-    assert omitted_conditions == {"aws:SecureTransport", "s3:TlsVersion"}
+    assert omitted_conditions == {
+        "aws:SecureTransport",
+        "s3:TlsVersion",
+        "s3:if-none-match",
+        "s3:ObjectCreationOperation",
+    }
 
 
 def test_the_bucket_notifies_the_registration_function_of_the_lambda_stack(emulated, storage):

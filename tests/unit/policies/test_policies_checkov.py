@@ -74,6 +74,8 @@ def _role(**properties) -> dict:
 
 
 NAMESPACE = {"StringEquals": {"cloudwatch:namespace": "ModelRegistration"}}
+MODELS = "arn:aws:sagemaker:us-east-1:111122223333:model/*"
+CONFIGS = "arn:aws:sagemaker:us-east-1:111122223333:endpoint-config/*"
 IAM_TEMPLATE = {
     "PolicyGood": _policy(
         _allow("ssm:PutParameter", "arn:aws:ssm:us-east-1:111122223333:parameter/model"),
@@ -100,6 +102,21 @@ IAM_TEMPLATE = {
     ),
     "RoleInlineStar": _role(
         Policies=[{"PolicyName": "inline", "PolicyDocument": {"Statement": [_allow("iam:*", "*")]}}]
+    ),
+    # ADR 0057: SageMaker creations only with the conditions that bound them.
+    "PolicyIsolatedConfiguredTypes": _policy(
+        _allow("sagemaker:CreateModel", MODELS, {"Bool": {"sagemaker:NetworkIsolation": "true"}}),
+        _allow(
+            "sagemaker:CreateEndpointConfig",
+            CONFIGS,
+            {
+                "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": ["ml.g4dn.xlarge"]},
+                "Null": {"sagemaker:InstanceTypes": "false"},
+            },
+        ),
+    ),
+    "PolicyUnboundedSageMaker": _policy(
+        _allow(["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"], [MODELS, CONFIGS])
     ),
 }
 # Resource policies (ADR 0044): a key policy's "*" is the key itself; bucket, queue and topic
@@ -333,6 +350,10 @@ CUSTOM_CASES = [
     ("CKV_MLOPS_11", "RoleGood", "PASSED"),
     ("CKV_MLOPS_11", "RoleAwsManaged", "FAILED"),
     ("CKV_MLOPS_11", "RoleCustomerManagedByArn", "FAILED"),
+    ("CKV_MLOPS_12", "PolicyIsolatedConfiguredTypes", "PASSED"),
+    ("CKV_MLOPS_12", "PolicyUnboundedSageMaker", "FAILED"),
+    ("CKV_MLOPS_13", "PolicyIsolatedConfiguredTypes", "PASSED"),
+    ("CKV_MLOPS_13", "PolicyUnboundedSageMaker", "FAILED"),
     ("CKV_MLOPS_6", "BucketGood", "PASSED"),
     ("CKV_MLOPS_6", "BucketKms", "FAILED"),
     ("CKV_MLOPS_10", "BucketGood", "PASSED"),
@@ -368,7 +389,7 @@ def test_every_custom_check_is_exercised_both_ways():
         verdicts.setdefault(check_id, set()).add(expected)
     # Retired with the cdk-nag rules they mirrored (ADR 0042): CKV_MLOPS_4, CKV_MLOPS_5,
     # CKV2_MLOPS_1 and CKV2_MLOPS_2.
-    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 6, 7, 8, 9, 10, 11)} | {
+    custom = {f"CKV_MLOPS_{n}" for n in (1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13)} | {
         f"CKV2_MLOPS_{n}" for n in (3, 4, 5)
     }
     assert set(verdicts) == custom

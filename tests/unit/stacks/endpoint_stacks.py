@@ -39,11 +39,19 @@ class EndpointParts:
     endpoint: sagemaker.CfnEndpoint
     deployment: EndpointDeployment
     volume_key: kms.Key | None
+    instance_type: str
 
     def add_rollout(self, **arguments: Any) -> ModelRollout:
         """The ModelRollout construct wired the way the SageMaker stack wires it, with the
-        stack's settings and asset unless ``arguments`` give others."""
-        arguments = {"settings": ROLLOUT_SETTINGS, "asset_path": ROLLOUT_ASSET_PATH, **arguments}
+        stack's settings, asset, instance type and a log key unless ``arguments`` give others."""
+        if "log_encryption_key" not in arguments:
+            arguments["log_encryption_key"] = kms.Key(self.stack, "RolloutLogKey")
+        arguments = {
+            "settings": ROLLOUT_SETTINGS,
+            "asset_path": ROLLOUT_ASSET_PATH,
+            "instance_types": [self.instance_type],
+            **arguments,
+        }
         return ModelRollout(
             self.stack,
             "Rollout",
@@ -73,6 +81,7 @@ def endpoint_stack(
     stack = cdk.Stack(app, name)
     role = iam.Role(stack, "ModelRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     key = kms.Key(stack, "VolumeKey") if volume_key else None
+    instance_type = "ml.m5.xlarge" if key else "ml.g4dn.xlarge"
     model = sagemaker.CfnModel(
         stack,
         "Model",
@@ -89,7 +98,7 @@ def endpoint_stack(
             sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                 variant_name=VARIANT,
                 model_name=model.attr_model_name,
-                instance_type="ml.m5.xlarge" if key else "ml.g4dn.xlarge",
+                instance_type=instance_type,
                 initial_instance_count=instances,
             )
         ],
@@ -110,7 +119,7 @@ def endpoint_stack(
         settings=BLUE_GREEN_SETTINGS,
         alarm_actions=alarm_actions,
     )
-    return EndpointParts(stack, role, config, endpoint, deployment, key)
+    return EndpointParts(stack, role, config, endpoint, deployment, key, instance_type)
 
 
 def operations_actions(app: cdk.App, name: str) -> list[cloudwatch.IAlarmAction]:

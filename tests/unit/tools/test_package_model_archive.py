@@ -147,9 +147,29 @@ def test_an_output_inside_the_model_directory_is_refused(model_dir):
     assert not (model_dir / "model.tar.gz").exists()
 
 
-def test_an_output_in_a_missing_directory_is_refused(model_dir, tmp_path):
-    with pytest.raises(UsageError, match="does not exist"):
-        package(model_dir, tmp_path / "nowhere" / "model.tar.gz")
+def test_missing_output_folders_are_created(model_dir, tmp_path):
+    output = tmp_path / "out" / "nested" / "model.tar.gz"
+
+    result = package(model_dir, output)
+
+    assert result.output == output
+    assert [m.name for m in _members(output)] == SAMPLE_FILES
+
+
+def test_a_bad_layout_creates_no_output_folder(model_dir, tmp_path):
+    (model_dir / "config.json").unlink()
+
+    with pytest.raises(LayoutError):
+        package(model_dir, tmp_path / "out" / "model.tar.gz")
+
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_below_a_file_is_refused(model_dir, tmp_path):
+    (tmp_path / "out").write_text("not a folder")
+
+    with pytest.raises(UsageError, match=r"out is not a directory"):
+        package(model_dir, tmp_path / "out" / "nested" / "model.tar.gz")
 
 
 def test_a_bad_layout_writes_nothing_and_lists_every_problem(model_dir, out_dir):

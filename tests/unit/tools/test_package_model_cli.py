@@ -107,3 +107,13 @@ def test_module_entry_point_checks_the_sample_archive():
 
     assert completed.returncode == EXIT_OK, completed.stderr
     assert "samples/sentiment-model.tar.gz: Hugging Face DLC layout OK" in completed.stdout
+
+
+def test_the_command_creates_a_missing_output_folder(model_dir, tmp_path, capsys):
+    output = tmp_path / "out" / "model.tar.gz"
+
+    code = main([str(model_dir), str(output)])
+
+    assert code == EXIT_OK
+    assert output.is_file()
+    assert f"wrote {output}" in capsys.readouterr().out

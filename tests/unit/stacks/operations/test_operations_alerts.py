@@ -108,3 +108,66 @@ def test_operations_key_has_the_derived_alias_and_no_template_tags(template):
     assert alias["TargetKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     # moto cannot create a key with template tags (cdk_exercise_stacks/operations/keys.py)
     assert "Tags" not in key["Properties"]
+
+
+def test_topic_refuses_every_action_over_plain_http(template):
+    topic_id, _ = the_resource(template, "AWS::SNS::Topic")
+    statements = properties(template, "AWS::SNS::TopicPolicy")["PolicyDocument"]["Statement"]
+    [deny] = [s for s in statements if s.get("Sid") == "DenyEveryActionWithoutTls"]
+    assert deny == {
+        "Sid": "DenyEveryActionWithoutTls",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "sns:*",
+        "Resource": {"Ref": topic_id},
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def test_without_alert_email_the_topic_has_no_subscription(template):
+    assert resources_of_type(template, "AWS::SNS::Subscription") == {}
+
+
+ALERT_EMAIL = "ops@example.com"
+
+
+@pytest.fixture(scope="module")
+def subscribed_template():
+    """The Lambda stack alone with ``alert_email`` set (its stack has no dependency)."""
+    import aws_cdk as cdk
+
+    from cdk_exercise_stacks.lambda_functions import LambdaStack
+    from tests.cdk_apps import cli_like_app
+
+    app = cli_like_app(**{constants.ALERT_EMAIL_CONTEXT_KEY: f" {ALERT_EMAIL} "})
+    stack = LambdaStack(app, constants.LAMBDA_STACK_NAME)
+    return cdk.assertions.Template.from_stack(stack).to_json()
+
+
+def test_alert_email_is_subscribed_to_the_operations_topic(subscribed_template):
+    topic_id, _ = the_resource(subscribed_template, "AWS::SNS::Topic")
+    [subscription] = resources_of_type(subscribed_template, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "TopicArn": {"Ref": topic_id},
+        "Endpoint": ALERT_EMAIL,
+    }
+
+
+@pytest.mark.parametrize(
+    "value", ["", "ops", "ops@example", "a@b.com,c@d.com", "ops @example.com", 42]
+)
+def test_a_malformed_alert_email_fails_synthesis_naming_the_key(value):
+    import aws_cdk as cdk
+
+    from cdk_exercise_stacks.optional_context import email_from_context
+
+    app = cdk.App(context={constants.ALERT_EMAIL_CONTEXT_KEY: value})
+    with pytest.raises(ValueError, match=r"^CDK context alert_email"):
+        email_from_context(app, constants.ALERT_EMAIL_CONTEXT_KEY)
+
+
+def test_failure_queue_keeps_failed_registrations_when_the_stack_is_deleted(template):
+    [queue] = resources_of_type(template, "AWS::SQS::Queue").values()
+    assert queue["DeletionPolicy"] == "Retain"
+    assert queue["UpdateReplacePolicy"] == "Retain"

@@ -120,6 +120,5 @@ def test_checkov_skips_sit_on_the_resources_they_excuse(checked):
         "CKV_AWS_116": {"AWS::Lambda::Function"},
         "CKV_AWS_117": {"AWS::Lambda::Function"},
         "CKV_AWS_173": {"AWS::Lambda::Function"},
-        "CKV_AWS_158": {"AWS::Logs::LogGroup"},
         "CKV_AWS_27": {"AWS::SQS::Queue"},
     }

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
 from cdk_exercise_stacks.rollout.model_rollout import ModelRollout
@@ -46,6 +47,7 @@ def template(built) -> Template:
 def test_rule_matches_create_and_update_of_the_one_parameter(template):
     rule = only(template, "AWS::Events::Rule", {"EventPattern": {"source": ["aws.ssm"]}})
     assert rule["Properties"]["EventPattern"] == {
+        "account": [{"Ref": "AWS::AccountId"}],
         "source": ["aws.ssm"],
         "detail-type": ["Parameter Store Change"],
         "detail": {"name": [PARAMETER], "operation": ["Create", "Update"]},
@@ -55,6 +57,7 @@ def test_rule_matches_create_and_update_of_the_one_parameter(template):
 def test_outcome_rule_matches_only_this_stacks_update_verdicts(template):
     rule = only(template, "AWS::Events::Rule", {"EventPattern": {"source": ["aws.cloudformation"]}})
     pattern = rule["Properties"]["EventPattern"]
+    assert pattern["account"] == [{"Ref": "AWS::AccountId"}]
     assert pattern["detail"]["stack-id"] == [{"Ref": "AWS::StackId"}]
     assert pattern["detail"]["status-details"]["status"] == [
         "UPDATE_COMPLETE",
@@ -103,6 +106,74 @@ def test_every_queue_is_encrypted_and_refuses_plain_http(template):
         assert deny["Action"] == "sqs:*"
         assert deny["Principal"] == {"AWS": "*"}
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _request_queue_policy(built) -> list[dict]:
+    rollout = built["rollout"]
+    queue_ref = cdk.Stack.of(rollout).resolve(rollout.queue.queue_url)
+    [policy] = [
+        p
+        for p in built["template"].find_resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [queue_ref]
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_only_the_stacks_own_rules_may_send_to_the_request_queue(built):
+    """A Deny for every principal unless aws:SourceArn is one of the two rules: a direct
+    SendMessage (no SourceArn) or another rule is refused whatever IAM allows."""
+    rollout = built["rollout"]
+    resolve = cdk.Stack.of(rollout).resolve
+    statements = _request_queue_policy(built)
+    [deny] = [s for s in statements if s.get("Sid") == "OnlyThisStacksRulesSend"]
+    assert deny == {
+        "Sid": "OnlyThisStacksRulesSend",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "sqs:SendMessage",
+        "Resource": resolve(rollout.queue.queue_arn),
+        "Condition": {
+            "ArnNotEquals": {
+                "aws:SourceArn": [
+                    resolve(rollout.parameter_rule.rule_arn),
+                    resolve(rollout.outcome_rule.rule_arn),
+                ]
+            }
+        },
+    }
+    # Every Allow to send names one of the same rules, and only EventBridge.
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows
+    for allow in allows:
+        assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+        assert (
+            allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+            in (deny["Condition"]["ArnNotEquals"]["aws:SourceArn"])
+        )
+
+
+def test_dead_letter_queue_is_retained_and_the_request_queue_is_not(built, template):
+    rollout = built["rollout"]
+    queues = template.find_resources("AWS::SQS::Queue")
+    dlq = queues[built["parts"].logical_id(rollout.dead_letter_queue)]
+    assert dlq["DeletionPolicy"] == "Retain"
+    assert dlq["UpdateReplacePolicy"] == "Retain"
+    request = queues[built["parts"].logical_id(rollout.queue)]
+    assert request["DeletionPolicy"] == "Delete"
+
+
+def test_log_group_is_encrypted_with_the_given_key_which_logs_may_use(built, template):
+    rollout = built["rollout"]
+    resolve = cdk.Stack.of(rollout).resolve
+    log_group = only(template, "AWS::Logs::LogGroup")
+    keys = template.find_resources("AWS::KMS::Key")
+    key_id = log_group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]
+    statements = keys[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    [logs] = [s for s in statements if s.get("Sid") == "EncryptRolloutLogGroup"]
+    assert logs["Effect"] == "Allow"
+    assert "kms:Decrypt*" in logs["Action"]
+    pattern = resolve(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+    assert pattern["Fn::Join"][1][-1].endswith(":log-group:*")
 
 
 def test_function_is_single_file_of_calls_with_partial_batch_failures(template):
@@ -279,6 +350,8 @@ def test_invalid_parameter_name_is_refused(parameter_name, problem):
             endpoint_name="sagemaker-endpoint",
             model_execution_role=parts.execution_role,
             rollback_alarms=parts.deployment.rollback_alarms,
+            instance_types=[parts.instance_type],
+            log_encryption_key=kms.Key(parts.stack, "LogKey"),
             settings=ROLLOUT_SETTINGS,
             alarm_actions=actions,
             asset_path=ROLLOUT_ASSET_PATH,

@@ -78,11 +78,16 @@ def test_role_holds_exactly_what_a_rollout_needs(built):
     configs = _arn(parts, service_role.endpoint_config_arns)
     endpoint = _arn(parts, service_role.endpoint_arn)
     assert found == {
+        "CreateIsolatedModels": {
+            "Action": "sagemaker:CreateModel",
+            "Condition": {"Bool": {"sagemaker:NetworkIsolation": "true"}},
+            "Effect": "Allow",
+            "Resource": models,
+            "Sid": "CreateIsolatedModels",
+        },
         "ReplaceModels": {
             "Action": [
-                "sagemaker:CreateModel",
                 "sagemaker:DescribeModel",
-                "sagemaker:DeleteModel",
                 "sagemaker:AddTags",
                 "sagemaker:ListTags",
             ],
@@ -90,9 +95,29 @@ def test_role_holds_exactly_what_a_rollout_needs(built):
             "Resource": models,
             "Sid": "ReplaceModels",
         },
+        "DeleteThisStacksModels": {
+            "Action": "sagemaker:DeleteModel",
+            "Condition": {
+                "StringEquals": {
+                    "aws:ResourceTag/aws:cloudformation:stack-id": {"Ref": "AWS::StackId"}
+                }
+            },
+            "Effect": "Allow",
+            "Resource": models,
+            "Sid": "DeleteThisStacksModels",
+        },
+        "CreateConfigsOfConfiguredInstanceTypes": {
+            "Action": "sagemaker:CreateEndpointConfig",
+            "Condition": {
+                "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": [parts.instance_type]},
+                "Null": {"sagemaker:InstanceTypes": "false"},
+            },
+            "Effect": "Allow",
+            "Resource": configs,
+            "Sid": "CreateConfigsOfConfiguredInstanceTypes",
+        },
         "ReplaceEndpointConfigs": {
             "Action": [
-                "sagemaker:CreateEndpointConfig",
                 "sagemaker:DescribeEndpointConfig",
                 "sagemaker:DeleteEndpointConfig",
                 "sagemaker:AddTags",
@@ -221,6 +246,7 @@ def test_mixed_case_endpoint_name_is_named_in_lower_case_as_sagemaker_arns_are()
         endpoint_name="Sentiment-Endpoint",
         model_execution_role=parts.execution_role,
         rollback_alarms=parts.deployment.rollback_alarms,
+        instance_types=[parts.instance_type],
     )
     assert flatten_reference(parts.resolve(role.endpoint_arn)) == (
         f"{SAGEMAKER_ARN}endpoint/sentiment-endpoint"
@@ -238,4 +264,33 @@ def test_a_role_without_rollback_alarms_is_refused():
                 stack, "Model", "arn:aws:iam::123456789012:role/model"
             ),
             rollback_alarms=[],
+            instance_types=["ml.m5.xlarge"],
         )
+
+
+@pytest.mark.parametrize("instance_types", [[], [""], None])
+def test_a_role_without_instance_types_is_refused(instance_types):
+    app = cdk.App(builtin_cloud_formation_validation=False)
+    parts = endpoint_stack(app, "s", alarm_actions=operations_actions(app, "operations"))
+    with pytest.raises(ValueError, match="instance_types must name at least one instance type"):
+        RolloutServiceRole(
+            parts.stack,
+            "ServiceRole",
+            endpoint_name=ENDPOINT_NAME,
+            model_execution_role=parts.execution_role,
+            rollback_alarms=parts.deployment.rollback_alarms,
+            instance_types=instance_types,
+        )
+
+
+def test_model_deletes_are_conditioned_on_a_system_tag_the_model_resource_carries():
+    """CloudFormation puts aws:cloudformation:* tags only on resource types whose schema says
+    so: the condition holds for models; endpoint configurations do not carry them, so their
+    deletes must not be conditioned on it (they would fail every rollout's cleanup)."""
+
+    def system_tags(resource_type):
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+        return schema["tagging"].get("cloudFormationSystemTags", False)
+
+    assert system_tags("AWS::SageMaker::Model") is True
+    assert system_tags("AWS::SageMaker::EndpointConfig") is False

@@ -230,6 +230,10 @@ def test_execution_role_reads_only_model_objects_under_the_prefix(template, role
     assert [render_join(r) for r in as_list(statement["Resource"])] == [
         f"arn:${{Ref:AWS::Partition}}:s3:::{MODEL_BUCKET}/{constants.MODEL_KEY_PREFIX}*"
     ]
+    # The bucket is found by its derived name: only this account's bucket of that name counts.
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
+    }
 
 
 def test_execution_role_pulls_only_the_serving_repository(template, role_statements):
@@ -350,11 +354,12 @@ def test_endpoint_log_group_is_encrypted_with_the_endpoint_key(template):
     key_id, key = endpoint_key(template)
     _, log_group = endpoint_log_group(template)
     assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    # CloudWatch Logs may use the key for this one log group only.
+    # CloudWatch Logs may use the key for this one log group only (the rollout's own log group
+    # has a statement of its own, tested with the rollout).
     (logs,) = [
         s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if "Service" in s.get("Principal", {})
+        if "Service" in s.get("Principal", {}) and s.get("Sid") != "EncryptRolloutLogGroup"
     ]
     # The regional principal with the partition's URL suffix (amazonaws.com.cn in China).
     assert render_join(logs["Principal"]["Service"]) == (
