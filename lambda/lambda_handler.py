@@ -42,18 +42,24 @@ from registration.registered_model import Registration
 from registration.s3_events import MalformedEventError, parse_notification
 from registration.settings import Settings, load_settings
 from registration.telemetry import Counts, DecisionLog, record_fields
+from registry.flow import REGISTRY_BUDGETS
+from registry.flow import handle as handle_with_registry
+from registry.packages import RegistryError
+from registry.settings import RegistrySettings, load_registry_settings
 
 # 3 attempts: a throttled PutParameter (SSM throttles it at a few TPS) waits up to 1 + 2 s
 # (plus jitter) before giving up, and Lambda's asynchronous retries take over from there.
 SSM_BUDGET = RetryBudget(total_max_attempts=3, connect_timeout=2, read_timeout=3)
 # Metrics are best-effort: a short budget, so they never hold up a finished registration.
 CLOUDWATCH_BUDGET = RetryBudget(total_max_attempts=2, connect_timeout=1, read_timeout=2)
-BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET}
+BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET, **REGISTRY_BUDGETS}
 # Time a call must leave behind it: after SSM, room for the whole metrics call, so a
 # registration that succeeds is always counted (the longest path makes six SSM calls).
 RESERVE_SECONDS = {
     "ssm": CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS,
     "cloudwatch": FINISH_MARGIN_SECONDS,
+    # Registry mode (ADR-0071): SageMaker and S3 calls leave room for the metrics, as SSM's do.
+    **dict.fromkeys(REGISTRY_BUDGETS, CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS),
 }
 # Created lazily, reused by every invocation in this container.
 CLIENTS = AwsClients(BUDGETS, RESERVE_SECONDS)
@@ -67,6 +73,9 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         settings = load_settings(os.environ)
         log.parameter = settings.parameter_name
         namespace = settings.metrics_namespace
+        registry = load_registry_settings(os.environ)
+        if registry is not None:
+            return _register_with_registry(event, settings, registry, log)
         return _register(event, settings, log)
     except (ConfigurationError, MalformedEventError) as error:
         log.rejected(error)
@@ -77,6 +86,23 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         # (then the on-failure destination) cover it.
         log.problem("ERROR", "parameter_store_failed", str(error))
         raise
+    except RegistryError as error:
+        # Like a Parameter Store failure: the retry repeats the work idempotently (ADR-0071).
+        log.problem("ERROR", "model_registry_failed", str(error))
+        raise
+
+
+def _register_with_registry(
+    event: Any, settings: Settings, registry: RegistrySettings, log: DecisionLog
+) -> dict[str, Any]:
+    """MODEL_PACKAGE_GROUP set: one package per upload, the parameter follows the registry."""
+    run = handle_with_registry(event, settings, registry, CLIENTS, log)
+    publish(partial(CLIENTS.client, "cloudwatch"), settings.metrics_namespace, run.metrics(), log)
+    return {
+        "registeredKey": run.served_key,
+        "parameterVersion": run.parameter_version,
+        "packages": run.packages,
+    }
 
 
 def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any]:
