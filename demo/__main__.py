@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from config import constants
 from config.naming import DeploymentNaming
 from demo.bucket_definition import apply_bucket_definitions
+from demo.model_registry import create_model_package_groups
 from demo.deployed_function import DeployedFunction, Invocation, fetch_deployed_function
 from demo.emulator import ENVIRONMENT, FAKE_CREDENTIALS
 from demo.moto_server import MotoServer
@@ -168,6 +169,7 @@ class Rehearsal:
             lambda: self.deploy(constants.LAMBDA_STACK_NAME, constants.S3_STACK_NAME),
         )
         n.step("Give the buckets the properties moto's CloudFormation skipped", self.buckets)
+        n.step("Create the model package group moto's CloudFormation skipped", self.registry)
         function = n.step("Fetch the deployed registration function", self.registration_function)
         n.step(
             "Upload the first model; S3's notification goes to the function",
@@ -191,6 +193,11 @@ class Rehearsal:
 
     def synth(self) -> None:
         self.cdk("synth", "--quiet", "-o", str(self.assembly))
+
+    def registry(self) -> None:
+        template = _read_json(self.assembly / f"{constants.LAMBDA_STACK_NAME}.template.json")
+        for name in create_model_package_groups(self.clients["sagemaker"], template):
+            self.narrator.say(f"model package group {name} (ADR-0071)")
 
     def buckets(self) -> None:
         template = _read_json(self.assembly / f"{constants.S3_STACK_NAME}.template.json")

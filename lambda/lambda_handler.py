@@ -101,6 +101,9 @@ def _register_with_registry(
     return {
         "registeredKey": run.served_key,
         "parameterVersion": run.parameter_version,
+        "records": run.records,
+        "decisions": run.decisions,
+        "alerts": run.alerts,
         "packages": run.packages,
     }
 

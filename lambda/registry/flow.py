@@ -89,6 +89,10 @@ class RegistryRun:
     packages: list[dict[str, Any]] = field(default_factory=list)
     served_key: str | None = None
     parameter_version: int | None = None
+    records: int = 0
+    # One per record (in the plain flow's vocabulary for records that are not model uploads).
+    decisions: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
 
     def metrics(self) -> dict[str, int]:
         return {**self.counts.by_metric(), **self.verdicts}
@@ -152,8 +156,12 @@ def handle(
     state = read_state(clients.client("ssm"), settings.parameter_name)
     # Removals and ignored records: the plain flow's outcomes and alerts, nothing written.
     other_decision = decide(others, state.registered, location)
+    run.records = len(notification.records)
     for outcome in other_decision.outcomes:
         log.outcome(outcome)
+        run.decisions.append(outcome.decision)
+        if outcome.alert:
+            run.alerts.append(outcome.alert)
     counts = Counts.of(other_decision)
 
     sagemaker = clients.client("sagemaker")
@@ -165,12 +173,14 @@ def handle(
     for record in sorted(uploads, key=order_key):
         if order_key(record) in seen:
             duplicates += 1
+            run.decisions.append(PACKAGE_EXISTS)
             continue
         seen.add(order_key(record))
         upload = Registration.from_event(record)
         existing = _package_of(packages, upload)
         if existing is not None:
             duplicates += 1
+            run.decisions.append(PACKAGE_EXISTS)
             log.write(
                 INFO,
                 {
@@ -186,6 +196,7 @@ def handle(
             upload, record, packages, incumbent_metrics, registry, clients, log, run
         )
         packages.append(package)
+        run.decisions.append(PACKAGE_CREATED)
     run.counts = Counts(
         ignored=counts.ignored + duplicates, deleted=counts.deleted, overwritten=counts.overwritten
     )
