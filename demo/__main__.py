@@ -28,9 +28,9 @@ from typing import Any, TypeVar
 from config import constants
 from config.naming import DeploymentNaming
 from demo.bucket_definition import apply_bucket_definitions
-from demo.model_registry import create_model_package_groups
 from demo.deployed_function import DeployedFunction, Invocation, fetch_deployed_function
 from demo.emulator import ENVIRONMENT, FAKE_CREDENTIALS
+from demo.model_registry import create_model_package_groups
 from demo.moto_server import MotoServer
 from demo.serving import ServingView, serving_view
 from demo.story import (

@@ -82,16 +82,12 @@ class RegistrySandbox:
         self._moto.start()
         self._handler_module = lambda_handler
         self._previous_clients = lambda_handler.CLIENTS
-        lambda_handler.CLIENTS = AwsClients(
-            lambda_handler.BUDGETS, lambda_handler.RESERVE_SECONDS
-        )
+        lambda_handler.CLIENTS = AwsClients(lambda_handler.BUDGETS, lambda_handler.RESERVE_SECONDS)
         self.s3 = boto3.client("s3")
         self.ssm = boto3.client("ssm")
         self.sagemaker = boto3.client("sagemaker")
         self.s3.create_bucket(Bucket=BUCKET)
-        self.s3.put_bucket_versioning(
-            Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
-        )
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         self.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         self.uploads = S3Simulator(self.s3)
         return self
