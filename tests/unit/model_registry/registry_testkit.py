@@ -90,7 +90,18 @@ class RegistrySandbox:
         self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         self.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         self.uploads = S3Simulator(self.s3)
+        self.group, self.parameter = GROUP, PARAMETER
         return self
+
+    def fresh_example(self) -> None:
+        """A new group and parameter (an empty registry and nothing served) for one
+        Hypothesis example, without moto's reset cost."""
+        self._examples = getattr(self, "_examples", 0) + 1
+        self.group = f"{GROUP}-{self._examples}"
+        self.parameter = f"/property/example-{self._examples}"
+        self.sagemaker.create_model_package_group(ModelPackageGroupName=self.group)
+        os.environ["MODEL_PACKAGE_GROUP"] = self.group
+        os.environ["SSM_SENTIMENT_MODEL"] = self.parameter
 
     def __exit__(self, *exc_info: object) -> None:
         self._handler_module.CLIENTS = self._previous_clients
@@ -113,6 +124,9 @@ class RegistrySandbox:
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         return self._handler_module.lambda_handler(event, CONTEXT)
 
+    def state_change(self, arn: str, status: str) -> dict[str, Any]:
+        return self.invoke(state_change_event(arn, status, self.group))
+
     # -- what an operator does in the registry -----------------------------------------------
 
     def operator_sets_status(self, arn: str, status: str) -> dict[str, Any]:
@@ -126,20 +140,20 @@ class RegistrySandbox:
             ApprovalDescription=f"operator: {status}",
             CustomerMetadataProperties=described.get("CustomerMetadataProperties", {}),
         )
-        return self.invoke(state_change_event(arn, status))
+        return self.state_change(arn, status)
 
     # -- what the tests read -----------------------------------------------------------------
 
     def served_key(self) -> str | None:
         try:
-            return self.ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+            return self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"]
         except self.ssm.exceptions.ParameterNotFound:
             return None
 
     def packages(self) -> list[dict[str, Any]]:
         """Every package of the group, described, oldest first."""
         summaries = self.sagemaker.list_model_packages(
-            ModelPackageGroupName=GROUP, SortBy="CreationTime", SortOrder="Ascending"
+            ModelPackageGroupName=self.group, SortBy="CreationTime", SortOrder="Ascending"
         )["ModelPackageSummaryList"]
         return [
             self.sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"])

@@ -5,6 +5,7 @@ upload, a missing metrics file is None, and every other failure is a RegistryErr
 from __future__ import annotations
 
 import io
+import re
 
 import boto3
 import pytest
@@ -136,5 +137,5 @@ def test_a_denied_metrics_file_is_an_error_not_a_missing_file(s3):
     client, stubber = s3
     stubber.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
 
-    with pytest.raises(RegistryError, match="GetObject s3://b/models/a.metrics.json"):
+    with pytest.raises(RegistryError, match=re.escape("GetObject s3://b/models/a.metrics.json")):
         read_metrics_file(client, "b", "models/a.metrics.json")
