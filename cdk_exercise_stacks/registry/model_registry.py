@@ -34,6 +34,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_exercise_stacks.common import s3_bucket_arn
+from cdk_exercise_stacks.compliance import wildcard_resource_finding
 from policies.exceptions import acknowledge
 
 # What the function does with the packages of its group (ListModelPackages is authorized on
@@ -213,4 +214,8 @@ class ModelRegistry(Construct):
                 "metrics files (<prefix>*.metrics.json): each wildcard is the one collection "
                 "the function works on, not more"
             ),
+            applies_to=[
+                wildcard_resource_finding(self, self.packages_arn),
+                wildcard_resource_finding(self, self.metrics_files_arn),
+            ],
         )
