@@ -8,9 +8,9 @@ notification to the deployed registration function (in-process: moto cannot run 
 without Docker), deploys the endpoint stack, then uploads a second model and hands the
 parameter change to the rollout function. Then the model registry (ADR-0071): a model delivered
 with its metrics file is approved and served, a worse one is rejected by the gate and not
-served, and an operator's approval in the registry serves it. Every step is printed as it runs; the exit status is
-non-zero if any check of the story fails. The server and the temporary directory are removed
-on every exit path. What the emulator does and does not emulate: docs/demo.md.
+served, and an operator's approval in the registry serves it. Every step is printed as it
+runs; the exit status is non-zero if any check of the story fails. The server and the temporary
+directory are removed on every exit path. What the emulator does and does not emulate: docs/demo.md.
 """
 
 from __future__ import annotations

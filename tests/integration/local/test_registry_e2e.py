@@ -11,6 +11,7 @@ package per upload" here is the function's own lookup by upload identity.
 from __future__ import annotations
 
 import boto3
+from registry.packages import RegistryError
 import pytest
 
 from tests.unit.model_registry.registry_testkit import (
@@ -175,3 +176,23 @@ def test_without_a_group_the_function_is_the_plain_flow(box, monkeypatch):
     assert result["registeredKey"] == WORSE
     assert box.served_key() == WORSE
     assert box.packages() == []
+
+
+def test_a_registry_failure_is_a_named_error_and_the_parameter_is_untouched(
+    box, capsys, monkeypatch
+):
+    box.deliver(box.upload_model(GOOD, metrics_body(accuracy=0.9)))
+    # A group that does not exist: CreateModelPackage fails as SageMaker would.
+    monkeypatch.setenv("MODEL_PACKAGE_GROUP", "no-such-group")
+    capsys.readouterr()
+
+    with pytest.raises(RegistryError, match="CreateModelPackage in group"):
+        box.deliver(box.upload_model(BETTER, metrics_body(accuracy=0.95)))
+
+    assert box.served_key() == GOOD
+    [line] = [
+        line
+        for line in log_lines(capsys.readouterr().out)
+        if line.get("event") == "model_registry_failed"
+    ]
+    assert line["level"] == "ERROR"
