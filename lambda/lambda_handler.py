@@ -8,7 +8,9 @@ event.
 
 Environment: SSM_SENTIMENT_MODEL (required, fully qualified parameter name),
 METRICS_NAMESPACE (default ModelRegistration), MODEL_BUCKET and MODEL_KEY_PREFIX (default
-empty: any bucket, any key; records outside them are ignored, ADR-0016).
+empty: any bucket, any key; records outside them are ignored, ADR-0016). MODEL_PACKAGE_GROUP
+(optional) and MODEL_GATE_POLICY: every upload becomes a model package, the gate decides and the
+parameter names the newest approved package (registry/flow.py, ADR-0071); unset, none of it.
 
 Every AWS attempt is sent only if the context's remaining time covers it (ADR-0013), so an
 invocation ends with a result or a named error, never by the function's timeout.

@@ -6,11 +6,13 @@ newest upload, exactly as in the plain flow."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from registration.registered_model import Registration, order_key
 from registration.s3_events import parse_notification
-
 from tests.unit.model_registry.registry_testkit import RegistrySandbox, metrics_body
 
 # A few values, so that ties, regressions within and beyond the tolerance all occur.
@@ -28,7 +30,7 @@ def deliveries(draw, uploads: int) -> list[list[int]]:
     sequence = draw(st.permutations([*order, *extra]))
     cuts = sorted(draw(st.sets(st.integers(1, max(1, len(sequence) - 1)), max_size=3)))
     bounds = [0, *[c for c in cuts if c < len(sequence)], len(sequence)]
-    return [sequence[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [sequence[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 SCENARIO = st.lists(METRICS, min_size=1, max_size=4).flatmap(

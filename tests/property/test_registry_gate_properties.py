@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+
 from registry.gate import (
     ApprovalStatus,
     Direction,

@@ -16,8 +16,8 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registry.metrics_file import MetricsFile, MetricsFileError, parse_metrics_file
 
+from registry.metrics_file import MetricsFile, MetricsFileError, parse_metrics_file
 from tests.unit.model_registry.metrics_examples import (
     assert_parser_agrees_with_schema,
     encode,

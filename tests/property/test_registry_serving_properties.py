@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from registry.gate import ApprovalStatus
 from registry.serving import RegisteredPackage, newest_approved
 

@@ -11,9 +11,9 @@ package per upload" here is the function's own lookup by upload identity.
 from __future__ import annotations
 
 import boto3
-from registry.packages import RegistryError
 import pytest
 
+from registry.packages import RegistryError
 from tests.unit.model_registry.registry_testkit import (
     GROUP,
     RegistrySandbox,

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+
 from registration.registered_model import Registration, order_key
 from registry import contract
 from registry.gate import ApprovalStatus, GateVerdict

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+
 from registration.registered_model import Registration
 from registry.gate import ApprovalStatus
 from registry.metrics_file import MAX_METRICS_FILE_BYTES
@@ -21,7 +22,6 @@ from registry.packages import (
     list_packages,
     read_metrics_file,
 )
-
 from tests.unit.model_registry.test_registry_package_record import UPLOAD
 
 GROUP = "sentiment-model"

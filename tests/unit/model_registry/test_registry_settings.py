@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from common.errors import ConfigurationError
 from registry.gate import Direction, GatePolicy, GuardMetric, MissingMetricsPolicy
 from registry.settings import load_registry_settings

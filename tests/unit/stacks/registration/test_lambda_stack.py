@@ -282,7 +282,7 @@ ALARMED_METRICS = {
 
 
 def registration_metric_alarms(template: dict) -> dict[str, dict]:
-    """The registration's alarms (the gate's, in the same namespace: tests/unit/stacks/registry/)."""
+    """The registration's alarms (not the gate's, in the same namespace: stacks/registry/)."""
     return {
         alarm["Properties"]["MetricName"]: alarm["Properties"]
         for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
