@@ -17,6 +17,7 @@ from cdk_exercise_stacks.pipeline_stack import PipelineStack
 from cdk_exercise_stacks.registration.alarms import RegistrationAlarms, RegistrationAlarmSettings
 from cdk_exercise_stacks.registration.deploy_role_parameter_read import DeployRoleParameterRead
 from cdk_exercise_stacks.registration.function import RegistrationFunction, RegistrationSettings
+from cdk_exercise_stacks.registry.model_registry import ModelRegistry, ModelRegistrySettings
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,24 @@ REGISTRATION_ALARM_SETTINGS = RegistrationAlarmSettings(
     period_seconds=constants.REGISTRATION_METRIC_ALARM_PERIOD_SECONDS,
     threshold=constants.REGISTRATION_METRIC_ALARM_THRESHOLD,
 )
+
+REGISTRY_ALARM_PERIOD_SECONDS = constants.REGISTRATION_METRIC_ALARM_PERIOD_SECONDS
+
+
+def model_registry_settings(group_name: str) -> ModelRegistrySettings:
+    """The model registry's settings from config/constants.py (ADR-0071)."""
+    return ModelRegistrySettings(
+        group_name=group_name,
+        group_env_var=constants.MODEL_PACKAGE_GROUP_ENV_VAR,
+        gate_policy_env_var=constants.MODEL_GATE_POLICY_ENV_VAR,
+        gate_policy=constants.model_gate_policy(),
+        metrics_key_pattern=f"{constants.MODEL_KEY_PREFIX}*{constants.MODEL_METRICS_FILE_SUFFIX}",
+        state_change_source=constants.MODEL_PACKAGE_STATE_CHANGE_SOURCE,
+        state_change_detail_type=constants.MODEL_PACKAGE_STATE_CHANGE_DETAIL_TYPE,
+        rejected_metric=constants.MODEL_REJECTED_BY_GATE_METRIC,
+        alarm_period_seconds=REGISTRY_ALARM_PERIOD_SECONDS,
+        alarm_threshold=constants.REGISTRATION_METRIC_ALARM_THRESHOLD,
+    )
 
 
 class LambdaStack(PipelineStack):
@@ -109,3 +128,18 @@ class LambdaStack(PipelineStack):
             settings=REGISTRATION_ALARM_SETTINGS,
             alarm_actions=alerts.alarm_actions,
         ).alarms
+
+        # Every upload becomes a package of the group; the gate and the operators' approvals
+        # decide what is served (ADR-0071).
+        self.model_registry = ModelRegistry(
+            self,
+            "ModelRegistry",
+            settings=model_registry_settings(naming.model_package_group_name),
+            function=registration.function,
+            role=registration.role,
+            model_bucket_name=naming.model_bucket_name(Aws.ACCOUNT_ID, Aws.REGION),
+            metrics_namespace=naming.registration_metrics_namespace,
+            undelivered_events_queue=registration.failure_queue,
+            alarm_actions=alerts.alarm_actions,
+        )
+        self.model_package_group_name = naming.model_package_group_name

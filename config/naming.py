@@ -98,6 +98,11 @@ class DeploymentNaming:
         return self.parameter_name(constants.SSM_PARAMETER_MODEL)
 
     @property
+    def model_package_group_name(self) -> str:
+        """The SageMaker model package group every model upload is registered in (ADR-0071)."""
+        return self.resource_name(constants.MODEL_PACKAGE_GROUP_NAME)
+
+    @property
     def endpoint_name(self) -> str:
         return self.resource_name(constants.SAGEMAKER_ENDPOINT_NAME)
 

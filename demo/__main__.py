@@ -6,9 +6,11 @@ Starts a moto_server on a free local port, bootstraps and deploys the three stac
 the pinned CDK CLI (``cdk deploy --method=direct``), uploads the sample model, delivers the S3
 notification to the deployed registration function (in-process: moto cannot run Lambda code
 without Docker), deploys the endpoint stack, then uploads a second model and hands the
-parameter change to the rollout function. Every step is printed as it runs; the exit status is
-non-zero if any check of the story fails. The server and the temporary directory are removed
-on every exit path. What the emulator does and does not emulate: docs/demo.md.
+parameter change to the rollout function. Then the model registry (ADR-0071): a model delivered
+with its metrics file is approved and served, a worse one is rejected by the gate and not
+served, and an operator's approval in the registry serves it. Every step is printed as it
+runs; the exit status is non-zero if any check of the story fails. The server and the temporary
+directory are removed on every exit path. What the emulator does and does not emulate: docs/demo.md.
 """
 
 from __future__ import annotations
@@ -28,15 +30,24 @@ from typing import Any, TypeVar
 from config import constants
 from config.naming import DeploymentNaming
 from demo.bucket_definition import apply_bucket_definitions
-from demo.deployed_function import DeployedFunction, Invocation, fetch_deployed_function
+from demo.deployed_function import (
+    DeployedFunction,
+    Invocation,
+    fetch_deployed_function,
+    invoke_in_process,
+)
 from demo.emulator import ENVIRONMENT, FAKE_CREDENTIALS
+from demo.model_registry import create_model_package_groups
 from demo.moto_server import MotoServer
 from demo.serving import ServingView, serving_view
 from demo.story import (
     FIRST_KEY,
+    FOURTH_KEY,
     REPO,
+    SAMPLE_METRICS,
     SAMPLE_MODEL,
     SECOND_KEY,
+    THIRD_KEY,
     deliver_to,
     function_code_location,
     roll_out_parameter_change,
@@ -46,7 +57,7 @@ from demo.story import (
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 MOTO_SERVER = REPO / ".venv" / "bin" / "moto_server"
 NAMING = DeploymentNaming()
-STEPS = 10
+STEPS = 14
 
 T = TypeVar("T")
 
@@ -168,6 +179,7 @@ class Rehearsal:
             lambda: self.deploy(constants.LAMBDA_STACK_NAME, constants.S3_STACK_NAME),
         )
         n.step("Give the buckets the properties moto's CloudFormation skipped", self.buckets)
+        n.step("Create the model package group moto's CloudFormation skipped", self.registry)
         function = n.step("Fetch the deployed registration function", self.registration_function)
         n.step(
             "Upload the first model; S3's notification goes to the function",
@@ -186,11 +198,30 @@ class Rehearsal:
             "Parameter Store Change -> the stack's rule and queue -> rollout -> UpdateStack",
             lambda: self.rollout(first),
         )
+        sample_metrics = json.loads(SAMPLE_METRICS.read_text(encoding="utf-8"))
+        worse_metrics = {"metrics": {"accuracy": sample_metrics["metrics"]["accuracy"] - 0.05}}
+        n.step(
+            "Registry: a model delivered with its metrics file is approved and served",
+            lambda: self.gated_upload(function, THIRD_KEY, sample_metrics, "Approved", THIRD_KEY),
+        )
+        n.step(
+            "Registry: a worse model is registered, rejected by the gate and not served",
+            lambda: self.gated_upload(function, FOURTH_KEY, worse_metrics, "Rejected", THIRD_KEY),
+        )
+        n.step(
+            "Operator approves the rejected package in the registry: the function serves it",
+            lambda: self.operator_approves(function, FOURTH_KEY),
+        )
         n.say("")
         n.say(f"The story holds. Total {n.total():.1f} s.")
 
     def synth(self) -> None:
         self.cdk("synth", "--quiet", "-o", str(self.assembly))
+
+    def registry(self) -> None:
+        template = _read_json(self.assembly / f"{constants.LAMBDA_STACK_NAME}.template.json")
+        for name in create_model_package_groups(self.clients["sagemaker"], template):
+            self.narrator.say(f"model package group {name} (ADR-0071)")
 
     def buckets(self) -> None:
         template = _read_json(self.assembly / f"{constants.S3_STACK_NAME}.template.json")
@@ -256,6 +287,87 @@ class Rehearsal:
             f"(version {registered['Version']})"
         )
         check(registered["Value"] == key, f"registered {registered['Value']!r}, expected {key!r}")
+
+    def gated_upload(
+        self,
+        function: DeployedFunction,
+        key: str,
+        metrics: dict[str, Any],
+        expected_status: str,
+        expected_served: str,
+    ) -> None:
+        s3, ssm = self.clients["s3"], self.clients["ssm"]
+        metrics_key = key.removesuffix(constants.MODEL_ARTIFACT_SUFFIX) + ".metrics.json"
+        s3.put_object(Bucket=self.bucket, Key=metrics_key, Body=json.dumps(metrics).encode())
+        self.narrator.say(f"put s3://{self.bucket}/{metrics_key}: {metrics['metrics']}")
+        upload = upload_model(s3, self.bucket, key, SAMPLE_MODEL, region=ENVIRONMENT.region)
+        self.narrator.say(f"put s3://{self.bucket}/{key} -> versionId {upload.version_id}")
+        (invocation,) = deliver_to(upload, function, region=ENVIRONMENT.region)
+        self._print_log(invocation)
+        package = self._package_of(key)
+        self.narrator.say(
+            f"package version {package['ModelPackageVersion']}: "
+            f"{package['ModelApprovalStatus']} ({package.get('ApprovalDescription')})"
+        )
+        check(
+            package["ModelApprovalStatus"] == expected_status,
+            f"package is {package['ModelApprovalStatus']}, expected {expected_status}",
+        )
+        served = ssm.get_parameter(Name=NAMING.model_parameter_name)["Parameter"]["Value"]
+        self.narrator.say(f"{NAMING.model_parameter_name} = {served!r}")
+        check(served == expected_served, f"serves {served!r}, expected {expected_served!r}")
+
+    def operator_approves(self, function: DeployedFunction, key: str) -> None:
+        sagemaker, ssm = self.clients["sagemaker"], self.clients["ssm"]
+        package = self._package_of(key)
+        arn = package["ModelPackageArn"]
+        self.narrator.say(f"aws sagemaker update-model-package --model-package-arn {arn} \\")
+        self.narrator.say('    --model-approval-status Approved --approval-description "reviewed"')
+        # moto forgets customer metadata an update does not re-send (SageMaker keeps it).
+        sagemaker.update_model_package(
+            ModelPackageArn=arn,
+            ModelApprovalStatus="Approved",
+            ApprovalDescription="reviewed by an operator",
+            CustomerMetadataProperties=package.get("CustomerMetadataProperties", {}),
+        )
+        self.narrator.say(
+            "moto's SageMaker emits no EventBridge events: the rehearsal delivers the "
+            "'SageMaker Model Package State Change' the group's rule would deliver"
+        )
+        event = {
+            "version": "0",
+            "id": "rehearsal",
+            "detail-type": constants.MODEL_PACKAGE_STATE_CHANGE_DETAIL_TYPE,
+            "source": constants.MODEL_PACKAGE_STATE_CHANGE_SOURCE,
+            "account": ENVIRONMENT.account,
+            "region": ENVIRONMENT.region,
+            "resources": [arn],
+            "detail": {
+                "ModelPackageGroupName": NAMING.model_package_group_name,
+                "ModelPackageArn": arn,
+                "ModelApprovalStatus": "Approved",
+            },
+        }
+        invocation = invoke_in_process(function, event, region=ENVIRONMENT.region)
+        self._print_log(invocation)
+        served = ssm.get_parameter(Name=NAMING.model_parameter_name)["Parameter"]["Value"]
+        self.narrator.say(f"{NAMING.model_parameter_name} = {served!r} (the rollout follows)")
+        check(served == key, f"serves {served!r}, expected {key!r}")
+
+    def _package_of(self, key: str) -> dict[str, Any]:
+        sagemaker = self.clients["sagemaker"]
+        summaries = sagemaker.list_model_packages(
+            ModelPackageGroupName=NAMING.model_package_group_name
+        )["ModelPackageSummaryList"]
+        described = [
+            sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"])
+            for s in summaries
+        ]
+        matching = [
+            p for p in described if p.get("CustomerMetadataProperties", {}).get("ModelKey") == key
+        ]
+        check(len(matching) == 1, f"expected one package for {key!r}, found {len(matching)}")
+        return matching[0]
 
     def serving(self, key: str) -> ServingView:
         view = serving_view(

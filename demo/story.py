@@ -32,6 +32,11 @@ SAMPLE_MODEL = REPO / "samples" / "sentiment-model.tar.gz"
 # must register it decoded.
 FIRST_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-27 v1{constants.MODEL_ARTIFACT_SUFFIX}"
 SECOND_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-28 v2{constants.MODEL_ARTIFACT_SUFFIX}"
+# The registry's part (ADR-0071): a model delivered with its metrics file (the sample's), then a
+# worse one, which the gate rejects until an operator approves it.
+THIRD_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-29 v3{constants.MODEL_ARTIFACT_SUFFIX}"
+FOURTH_KEY = f"{constants.MODEL_KEY_PREFIX}sentiment 2026-11-30 v4{constants.MODEL_ARTIFACT_SUFFIX}"
+SAMPLE_METRICS = REPO / "samples" / "sentiment-model.metrics.json"
 
 
 class UndeliverableEventError(RuntimeError):

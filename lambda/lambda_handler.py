@@ -8,7 +8,9 @@ Lambda's async retries and on-failure destination keep the event.
 
 Environment: SSM_SENTIMENT_MODEL (required, fully qualified parameter name),
 METRICS_NAMESPACE (default ModelRegistration), MODEL_BUCKET and MODEL_KEY_PREFIX (default
-empty: any bucket, any key; records outside them are ignored, ADR-0016).
+empty: any bucket, any key; records outside them are ignored, ADR-0016). MODEL_PACKAGE_GROUP
+(optional) and MODEL_GATE_POLICY: every upload becomes a model package, the gate decides and the
+parameter names the newest approved package (registry/flow.py, ADR-0071); unset, none of it.
 
 Every AWS attempt is sent only if the context's remaining time covers it (ADR-0013), so an
 invocation ends with a result or a named error, never by the function's timeout.
@@ -43,21 +45,26 @@ from registration.s3_events import MalformedEventError, parse_notification
 from registration.settings import Settings, load_settings
 from registration.telemetry import Counts, DecisionLog, record_fields
 from registration.uploaded_object import ObjectCheckError, decide_verified
+from registry.flow import REGISTRY_BUDGETS
+from registry.flow import handle as handle_with_registry
+from registry.packages import RegistryError
+from registry.settings import RegistrySettings, load_registry_settings
 
 # 3 attempts: a throttled PutParameter (SSM throttles it at a few TPS) waits up to 1 + 2 s
 # (plus jitter) before giving up, and Lambda's asynchronous retries take over from there.
 SSM_BUDGET = RetryBudget(total_max_attempts=3, connect_timeout=2, read_timeout=3)
 # Metrics are best-effort: a short budget, so they never hold up a finished registration.
 CLOUDWATCH_BUDGET = RetryBudget(total_max_attempts=2, connect_timeout=1, read_timeout=2)
-# HeadObject of an upload before it is registered (ADR-0017): SSM's budget, a cheap read.
-S3_BUDGET = RetryBudget(total_max_attempts=3, connect_timeout=2, read_timeout=3)
-BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET, "s3": S3_BUDGET}
+# HeadObject of an upload before it is registered (ADR-0017), and the metrics file read in
+# registry mode (ADR-0071): the registry's S3 budget, SSM's, a cheap read.
+BUDGETS = {"ssm": SSM_BUDGET, "cloudwatch": CLOUDWATCH_BUDGET, **REGISTRY_BUDGETS}
 # Time a call must leave behind it: after SSM or S3, room for the whole metrics call, so a
 # registration that succeeds is always counted (the longest path makes six SSM calls).
 RESERVE_SECONDS = {
     "ssm": CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS,
-    "s3": CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS,
     "cloudwatch": FINISH_MARGIN_SECONDS,
+    # S3 (ADR-0017) and SageMaker (ADR-0071) calls leave room for the metrics, as SSM's do.
+    **dict.fromkeys(REGISTRY_BUDGETS, CLOUDWATCH_BUDGET.call_seconds + FINISH_MARGIN_SECONDS),
 }
 # Created lazily, reused by every invocation in this container.
 CLIENTS = AwsClients(BUDGETS, RESERVE_SECONDS)
@@ -71,6 +78,9 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         settings = load_settings(os.environ)
         log.parameter = settings.parameter_name
         namespace = settings.metrics_namespace
+        registry = load_registry_settings(os.environ)
+        if registry is not None:
+            return _register_with_registry(event, settings, registry, log)
         return _register(event, settings, log)
     except (ConfigurationError, MalformedEventError) as error:
         log.rejected(error)
@@ -84,6 +94,26 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     except ObjectCheckError as error:
         log.problem("ERROR", "object_check_failed", str(error))
         raise
+    except RegistryError as error:
+        # Like a Parameter Store failure: the retry repeats the work idempotently (ADR-0071).
+        log.problem("ERROR", "model_registry_failed", str(error))
+        raise
+
+
+def _register_with_registry(
+    event: Any, settings: Settings, registry: RegistrySettings, log: DecisionLog
+) -> dict[str, Any]:
+    """MODEL_PACKAGE_GROUP set: one package per upload, the parameter follows the registry."""
+    run = handle_with_registry(event, settings, registry, CLIENTS, log)
+    publish(partial(CLIENTS.client, "cloudwatch"), settings.metrics_namespace, run.metrics(), log)
+    return {
+        "registeredKey": run.served_key,
+        "parameterVersion": run.parameter_version,
+        "records": run.records,
+        "decisions": run.decisions,
+        "alerts": run.alerts,
+        "packages": run.packages,
+    }
 
 
 def _register(event: Any, settings: Settings, log: DecisionLog) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from .base import ProjectNagPack, ResourceView, Rule, compliant_if
 MODEL = frozenset({"AWS::SageMaker::Model"})
 ENDPOINT_CONFIG = frozenset({"AWS::SageMaker::EndpointConfig"})
 ENDPOINT = frozenset({"AWS::SageMaker::Endpoint"})
+EVENT_RULE = frozenset({"AWS::Events::Rule"})
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 
 
@@ -44,6 +45,13 @@ def _retain_capacity(resource: ResourceView) -> NagRuleCompliance:
         return NagRuleCompliance.NOT_APPLICABLE
     problem = sagemaker_rules.capacity_retention_problem(resource.properties, autoscaled)
     return compliant_if(problem is None)
+
+
+def _model_package_events_scoped(resource: ResourceView) -> NagRuleCompliance:
+    pattern = resource.properties.get("EventPattern")
+    if not sagemaker_rules.handles_model_package_events(pattern):
+        return NagRuleCompliance.NOT_APPLICABLE
+    return compliant_if(sagemaker_rules.model_package_group_scope_problem(pattern) is None)
 
 
 class SageMakerServingChecks(ProjectNagPack):
@@ -95,5 +103,17 @@ class SageMakerServingChecks(ProjectNagPack):
                 ),
                 resource_types=ENDPOINT,
                 check=_retain_capacity,
+            ),
+            Rule(
+                suffix="ModelPackageEventsScopedToGroup",
+                info="An EventBridge rule on 'SageMaker Model Package State Change' does not "
+                "name the model package groups it is for (detail.ModelPackageGroupName).",
+                explanation=(
+                    "SageMaker sends the event for every group of the account: unscoped, an "
+                    "approval in another team's group reaches the target, which for the "
+                    "registration function decides what the endpoint serves (ADR 0071)."
+                ),
+                resource_types=EVENT_RULE,
+                check=_model_package_events_scoped,
             ),
         )

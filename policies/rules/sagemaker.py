@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,3 +84,39 @@ def capacity_retention_problem(endpoint: Mapping[str, Any], autoscaled: bool) ->
 def needs_capacity_retention(endpoint: Mapping[str, Any], autoscaled: bool) -> bool:
     """The rule applies to autoscaled endpoints and to endpoints with a DeploymentConfig."""
     return autoscaled or endpoint.get("DeploymentConfig") is not None
+
+
+# What SageMaker sends to EventBridge for a model package of any group in the account:
+# https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+
+
+def handles_model_package_events(event_pattern: Any) -> bool:
+    """Whether an EventBridge rule's pattern matches model package state changes."""
+    pattern = _pattern(event_pattern)
+    detail_types = pattern.get("detail-type", [])
+    return isinstance(detail_types, list) and MODEL_PACKAGE_STATE_CHANGE in detail_types
+
+
+def model_package_group_scope_problem(event_pattern: Any) -> str | None:
+    """Why a rule on model package state changes is not limited to named groups, or None.
+
+    Unscoped, an approval in any group of the account (another team's, a test's) reaches the
+    target; for the registration function that target decides what the endpoint serves
+    (ADR-0071). Only exact group names count: a prefix or wildcard matcher is not a scope.
+    """
+    groups = _pattern(event_pattern).get("detail", {}).get("ModelPackageGroupName")
+    if not isinstance(groups, list) or not groups:
+        return "detail.ModelPackageGroupName is not set"
+    if not all(isinstance(group, str) and group for group in groups):
+        return f"detail.ModelPackageGroupName matches more than exact names: {groups!r}"
+    return None
+
+
+def _pattern(event_pattern: Any) -> dict[str, Any]:
+    if isinstance(event_pattern, str):
+        try:
+            event_pattern = json.loads(event_pattern)
+        except ValueError:
+            return {}
+    return event_pattern if isinstance(event_pattern, dict) else {}

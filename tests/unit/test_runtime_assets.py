@@ -20,18 +20,18 @@ from config import constants
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / constants.RUNTIME_DIR
 # What the Lambda Python runtime provides besides the asset (boto3 and botocore: ADR-0013).
 PROVIDED = set(sys.stdlib_module_names) | {"__future__", "boto3", "botocore"}
-# Each function: its stack, its handler string, its package; the exclude globs it is staged with.
+# Each function: its stack, its handler string, its packages; the exclude globs it is staged with.
 FUNCTIONS = {
     "registration": (
         constants.LAMBDA_STACK_NAME,
         constants.LAMBDA_HANDLER,
-        "registration",
+        ("registration", "registry"),
         constants.REGISTRATION_ASSET_EXCLUDES,
     ),
     "rollout": (
         constants.SAGEMAKER_STACK_NAME,
         constants.ROLLOUT_HANDLER,
-        "rollout",
+        ("rollout",),
         constants.ROLLOUT_ASSET_EXCLUDES,
     ),
 }
@@ -41,11 +41,11 @@ def shipped_files(directory: Path) -> set[str]:
     return {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
 
 
-def expected_files(handler: str, package: str) -> set[str]:
+def expected_files(handler: str, own_packages: tuple[str, ...]) -> set[str]:
     """The entry module and the ``.py`` files of the function's package and of ``common/``, as
     the source tree has them."""
     entry = handler.rsplit(".", 1)[0] + ".py"
-    packages = (package, constants.RUNTIME_COMMON_PACKAGE)
+    packages = (*own_packages, constants.RUNTIME_COMMON_PACKAGE)
     return {entry} | {
         f"{name}/{p.name}" for name in packages for p in (RUNTIME_DIR / name).glob("*.py")
     }
@@ -125,10 +125,10 @@ def import_closure(directory: Path, entry: str) -> tuple[set[str], set[str]]:
 def test_each_asset_holds_exactly_its_entry_module_its_package_and_common(
     synthesized_app, function
 ):
-    stack, handler, package, _ = FUNCTIONS[function]
+    stack, handler, packages, _ = FUNCTIONS[function]
     staged = staged_asset(synthesized_app, stack, handler)
 
-    assert shipped_files(staged) == expected_files(handler, package)
+    assert shipped_files(staged) == expected_files(handler, packages)
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
@@ -149,7 +149,7 @@ def test_the_excludes_leave_caches_tests_and_other_functions_out(tmp_path, funct
     """CDK's own staging (the AssetStaging that ``Code.from_asset`` uses) applied to a runtime
     directory cluttered as a working copy gets: caches, dot-files, notes, stray tests, the other
     functions' code and a function added later."""
-    _, handler, package, excludes = FUNCTIONS[function]
+    _, handler, packages, excludes = FUNCTIONS[function]
     runtime = tmp_path / "runtime"
     cluttered = [
         "lambda_handler.py",
@@ -162,7 +162,7 @@ def test_the_excludes_leave_caches_tests_and_other_functions_out(tmp_path, funct
         "README.md",
         *(
             f"{name}/{file}"
-            for name in ("registration", "rollout", "monitoring", "common")
+            for name in ("registration", "registry", "rollout", "monitoring", "common")
             for file in (
                 "__init__.py",
                 "core.py",
@@ -186,8 +186,7 @@ def test_the_excludes_leave_caches_tests_and_other_functions_out(tmp_path, funct
     entry = handler.rsplit(".", 1)[0] + ".py"
     assert staged == {
         entry,
-        f"{package}/__init__.py",
-        f"{package}/core.py",
+        *(f"{package}/{file}" for package in packages for file in ("__init__.py", "core.py")),
         "common/__init__.py",
         "common/core.py",
     }

@@ -21,6 +21,10 @@ from config.naming import DeploymentNaming
 from registration import contract as registration
 from registration.s3_events import CREATED_PREFIX, REMOVAL_EVENT_NAMES
 from registration.settings import load_settings as load_registration_settings
+from registry import contract as registry
+from registry.gate import GatePolicy
+from registry.metrics_file import METRICS_FILE_SUFFIX
+from registry.settings import load_registry_settings
 from rollout import contract as rollout
 from rollout.decision import outcome_event
 from rollout.queue_records import RolloutRequest, StackOutcome, parse_record
@@ -101,6 +105,8 @@ def test_the_registration_reads_the_env_vars_the_lambda_stack_sets(templates):
         common_metrics.METRICS_NAMESPACE_ENV_VAR,
         registration.MODEL_BUCKET_ENV_VAR,
         registration.MODEL_KEY_PREFIX_ENV_VAR,
+        registry.MODEL_PACKAGE_GROUP_ENV_VAR,
+        registry.GATE_POLICY_ENV_VAR,
     }
 
 
@@ -138,7 +144,7 @@ def test_the_alarmed_registration_metrics_are_ones_the_handler_writes_without_di
     assert constants.EVENT_REJECTED_METRIC == registration.EVENT_REJECTED
     assert constants.UNVERIFIED_UPLOAD_IGNORED_METRIC == registration.UNVERIFIED_UPLOAD_IGNORED
     for alarm in _alarms_in(templates[LAMBDA_STACK], registration.DEFAULT_METRICS_NAMESPACE):
-        assert alarm["MetricName"] in registration.METRIC_NAMES
+        assert alarm["MetricName"] in registration.METRIC_NAMES + registry.METRIC_NAMES
         # The handler writes no dimension: an alarm naming one would never see data.
         assert "Dimensions" not in alarm
 
@@ -254,3 +260,49 @@ def test_every_stack_status_the_outcome_rule_delivers_is_one_the_function_report
         assert isinstance(parsed, StackOutcome), parsed
         assert parsed.status == status
         assert outcome_event(status) in rollout.METRIC_NAMES
+
+
+# -- model registry (ADR-0071) -----------------------------------------------------------------
+
+
+def test_the_registry_reads_the_group_and_gate_the_lambda_stack_sets(templates):
+    assert registry.MODEL_PACKAGE_GROUP_ENV_VAR == constants.MODEL_PACKAGE_GROUP_ENV_VAR
+    assert registry.GATE_POLICY_ENV_VAR == constants.MODEL_GATE_POLICY_ENV_VAR
+    template = templates[LAMBDA_STACK]
+    variables = _function(template, constants.LAMBDA_HANDLER)["Environment"]["Variables"]
+    [group] = _resources(template, "AWS::SageMaker::ModelPackageGroup")
+    settings = load_registry_settings(variables)
+
+    assert settings.group_name == group["Properties"]["ModelPackageGroupName"]
+    assert settings.group_name == DeploymentNaming().model_package_group_name
+    guards = constants.model_gate_policy()["guards"]
+    assert settings.policy == GatePolicy(
+        primary_metric=constants.MODEL_GATE_PRIMARY_METRIC,
+        direction=constants.MODEL_GATE_DIRECTION,
+        tolerance=constants.MODEL_GATE_TOLERANCE,
+        guards=settings.policy.guards,
+        missing_metrics=constants.MODEL_GATE_MISSING_METRICS,
+    )
+    assert [(g.name, g.max_drop, g.direction.value) for g in settings.policy.guards] == [
+        (g["name"], g["max_drop"], g["direction"]) for g in guards
+    ]
+
+
+def test_the_state_change_rule_delivers_the_events_the_registry_handles(templates):
+    pattern = _rule_pattern(templates[LAMBDA_STACK], registry.STATE_CHANGE_SOURCE)
+
+    assert pattern["detail-type"] == [registry.STATE_CHANGE_DETAIL_TYPE]
+    assert constants.MODEL_PACKAGE_STATE_CHANGE_DETAIL_TYPE == registry.STATE_CHANGE_DETAIL_TYPE
+    assert pattern["detail"] == {
+        "ModelPackageGroupName": [DeploymentNaming().model_package_group_name]
+    }
+
+
+def test_the_gate_alarm_watches_the_metric_the_registry_writes(templates):
+    assert constants.MODEL_REJECTED_BY_GATE_METRIC == registry.MODEL_REJECTED_BY_GATE
+    alarms = _alarms_in(templates[LAMBDA_STACK], registration.DEFAULT_METRICS_NAMESPACE)
+    assert registry.MODEL_REJECTED_BY_GATE in {alarm["MetricName"] for alarm in alarms}
+
+
+def test_the_metrics_files_the_function_may_read_are_the_ones_the_parser_names():
+    assert constants.MODEL_METRICS_FILE_SUFFIX == METRICS_FILE_SUFFIX

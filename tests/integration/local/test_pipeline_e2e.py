@@ -19,7 +19,9 @@ What stands in for the emulator (demo/, ADR-0065, ADR-0066):
   policies: the other bucket properties are applied from the S3 stack template (bucket
   policies without their TLS-only Deny statements, which moto cannot evaluate);
 - moto's CloudFormation skips Application Auto Scaling, CloudWatch alarms, SQS queue policies
-  and event invoke configs (``test_moto_skips_no_resource_the_story_relies_on``);
+  and event invoke configs (``test_moto_skips_no_resource_the_story_relies_on``), and model
+  package groups: the test creates the Lambda stack's group through moto's SageMaker API
+  (demo/model_registry.py);
 - moto replaces the stack's model on update but does not cascade the replacement to the endpoint
   config and endpoint as CloudFormation does (``test_moto_does_not_cascade_...``).
 """
@@ -45,6 +47,7 @@ from demo.cfn_values import resources_of_type
 from demo.deployed_function import Invocation, fetch_deployed_function, invoke_in_process
 from demo.emulator import BOOTSTRAP_VERSION, ENVIRONMENT, FAKE_CREDENTIALS
 from demo.file_assets import publish_file_assets
+from demo.model_registry import create_model_package_groups
 from demo.s3_events import encode_key, matches, object_removed_record
 from demo.serving import ServingView, serving_view
 from demo.story import (
@@ -174,6 +177,7 @@ def storage(emulated):
     applied = apply_bucket_definitions(
         emulated.s3, emulated.templates[NAMING.s3_stack_name], ENVIRONMENT, create=False
     )
+    create_model_package_groups(emulated.sagemaker, emulated.templates[NAMING.lambda_stack_name])
     arn = emulated.clients["lambda"].get_function(FunctionName=NAMING.function_name)
     return Storage(stacks, applied, arn["Configuration"]["FunctionArn"])
 

@@ -58,13 +58,13 @@ def test_each_client_gets_its_services_retry_budget():
 def test_a_service_without_a_budget_is_refused_by_name():
     clients = AwsClients(lambda_handler.BUDGETS, lambda_handler.RESERVE_SECONDS)
     with pytest.raises(
-        ValueError, match=r"no retry budget for 'sqs'.*\['cloudwatch', 's3', 'ssm'\]"
+        ValueError, match=r"no retry budget for 'sqs'.*\['cloudwatch', 's3', 'sagemaker', 'ssm'\]"
     ):
         clients.client("sqs")
 
 
 def test_every_budgeted_service_needs_a_reserve():
     with pytest.raises(
-        ValueError, match=r"budgets for \['cloudwatch', 's3', 'ssm'\], reserves for"
+        ValueError, match=r"budgets for \['cloudwatch', 's3', 'sagemaker', 'ssm'\], reserves for"
     ):
         AwsClients(lambda_handler.BUDGETS, {"ssm": 14})

@@ -36,7 +36,8 @@ STOCK_PACKS = (AWS_SOLUTIONS_PACK, HIPAA_PACK, NIST_PACK, SERVERLESS_PACK)
 # The packs with at least one rule that applies to a resource of the stack (rows in its
 # report; the Serverless pack has no rule for S3 buckets).
 EXPECTED_PACKS = {
-    constants.LAMBDA_STACK_NAME: {*STOCK_PACKS, "MlopsIAM", "MlopsLambda"},
+    # MlopsSageMaker: the model registry's state-change rule (ADR-0071)
+    constants.LAMBDA_STACK_NAME: {*STOCK_PACKS, "MlopsIAM", "MlopsLambda", "MlopsSageMaker"},
     constants.S3_STACK_NAME: {
         AWS_SOLUTIONS_PACK,
         HIPAA_PACK,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_applicationautoscaling as autoscaling
+from aws_cdk import aws_events as events
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 
@@ -94,11 +95,26 @@ def evaluation(tmp_path_factory):
     endpoint("BlueGreenResetting", deployment_config=BLUE_GREEN)
     endpoint("BlueGreenRetaining", deployment_config=BLUE_GREEN, retain_all_variant_properties=True)
     s3.CfnBucket(stack, "NotSageMaker")
+
+    def package_rule(name: str, detail: dict | None, detail_type: str = PACKAGE_EVENT) -> None:
+        pattern = {"source": ["aws.sagemaker"], "detail-type": [detail_type]}
+        events.CfnRule(
+            stack, name, event_pattern={**pattern, **({"detail": detail} if detail else {})}
+        )
+
+    package_rule("ScopedPackageRule", {"ModelPackageGroupName": ["sentiment-model"]})
+    package_rule("UnscopedPackageRule", {"ModelApprovalStatus": ["Approved"]})
+    package_rule("PrefixPackageRule", {"ModelPackageGroupName": [{"prefix": "sentiment"}]})
+    package_rule("EndpointRule", {}, detail_type="SageMaker Endpoint State Change")
     return evaluate(app, [SageMakerServingChecks])
+
+
+PACKAGE_EVENT = "SageMaker Model Package State Change"
 
 
 AUTOSCALED = "MlopsSageMaker-EndpointAutoscaled"
 RETAIN = "MlopsSageMaker-RetainCapacityOnUpdate"
+SCOPED = "MlopsSageMaker-ModelPackageEventsScopedToGroup"
 CASES = [
     ("MlopsSageMaker-GeneratedModelName", "GeneratedModel", "COMPLIANT"),
     ("MlopsSageMaker-GeneratedModelName", "NamedModel", "NON_COMPLIANT"),
@@ -115,6 +131,10 @@ CASES = [
     (RETAIN, "BlueGreenResetting", "NON_COMPLIANT"),
     (RETAIN, "BlueGreenRetaining", "COMPLIANT"),
     (RETAIN, "Unscaled", "NOT_APPLICABLE"),
+    (SCOPED, "ScopedPackageRule", "COMPLIANT"),
+    (SCOPED, "UnscopedPackageRule", "NON_COMPLIANT"),
+    (SCOPED, "PrefixPackageRule", "NON_COMPLIANT"),
+    (SCOPED, "EndpointRule", "NOT_APPLICABLE"),
 ]
 
 

@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import pytest
 
+from cdk_exercise_stacks.registry.model_registry import (
+    BUCKET_LIST_ACTIONS,
+    METRICS_READ_ACTIONS,
+    PACKAGE_ACTIONS,
+)
 from config import constants
 from tests.unit.stacks.stack_template_queries import (
     as_list,
@@ -29,6 +34,10 @@ PARAMETER_ARN = (
     "arn:${Ref:AWS::Partition}:ssm:${Ref:AWS::Region}:${Ref:AWS::AccountId}:parameter"
     + constants.SSM_PARAMETER_MODEL
 )
+
+# The model registry's policy and actions on the registration role (ADR-0071).
+REGISTRY_POLICY_PREFIX = "ModelRegistryPolicy"
+REGISTRY_ACTIONS = {*PACKAGE_ACTIONS, *METRICS_READ_ACTIONS, *BUCKET_LIST_ACTIONS}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +75,9 @@ def test_function_has_the_briefs_name_handler_timeout_and_environment(function):
         constants.METRICS_NAMESPACE_ENV_VAR,
         constants.MODEL_KEY_PREFIX_ENV_VAR,
         constants.MODEL_BUCKET_ENV_VAR,
+        # the model registry's (tests/unit/stacks/registry/, ADR-0071)
+        constants.MODEL_PACKAGE_GROUP_ENV_VAR,
+        constants.MODEL_GATE_POLICY_ENV_VAR,
     }
 
 
@@ -140,10 +152,12 @@ def test_role_permissions_are_one_customer_managed_policy_the_function_waits_for
     role_id, role = the_resource(template, "AWS::IAM::Role")
     assert "Policies" not in role["Properties"]
     assert resources_of_type(template, "AWS::IAM::Policy") == {}
+    # The model registry's own policy on the same role: tests/unit/stacks/registry/.
     ((policy_id, policy),) = [
         (logical_id, policy)
         for logical_id, policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()
         if {"Ref": role_id} in policy["Properties"]["Roles"]
+        and not logical_id.startswith(REGISTRY_POLICY_PREFIX)
     ]
     assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
     for resource_type in ("AWS::Lambda::Function", "AWS::Lambda::EventInvokeConfig"):
@@ -210,7 +224,10 @@ def test_log_permissions_are_on_the_functions_log_group_only(template, role_stat
 
 def test_role_grants_nothing_beyond_what_the_handler_uses(template, role_statements):
     queue_id, _ = the_resource(template, "AWS::SQS::Queue")
-    granted = {action for s in role_statements for action in as_list(s["Action"])}
+    # Less the model registry's actions (tests/unit/model_registry/test_registry_permissions.py)
+    granted = {
+        action for s in role_statements for action in as_list(s["Action"])
+    } - REGISTRY_ACTIONS
     assert granted == {
         "ssm:GetParameterHistory",
         "ssm:PutParameter",
@@ -284,10 +301,12 @@ ALARMED_METRICS = {
 
 
 def registration_metric_alarms(template: dict) -> dict[str, dict]:
+    """The registration's alarms (not the gate's, in the same namespace: stacks/registry/)."""
     return {
         alarm["Properties"]["MetricName"]: alarm["Properties"]
         for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("Namespace") == constants.MODEL_REGISTRATION_METRICS_NAMESPACE
+        and alarm["Properties"]["MetricName"] != constants.MODEL_REJECTED_BY_GATE_METRIC
     }
 
 
