@@ -37,9 +37,25 @@ def runtime_asset_excludes(handler: str, package: str) -> tuple[str, ...]:
     out because nothing re-includes them. Another function's code, present or added later,
     never ships.
     """
+    return runtime_asset_excludes_of(handler, package)
+
+
+def runtime_asset_excludes_of(
+    handler: str, *packages: str, modules: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """``runtime_asset_excludes`` for a function that also imports single modules of another
+    function's package (``modules``: ``package/module.py``; the monitor reads the registry's
+    metrics file parser and nothing else of it): each with its package's ``__init__.py``."""
+    if not packages:
+        raise ValueError(f"{handler}: a function ships at least its own package")
     entry_module = handler.rsplit(".", 1)[0]
     included = [f"!{entry_module}.py"]
-    for name in (package, RUNTIME_COMMON_PACKAGE):
+    for module in modules:
+        package, _, name = module.partition("/")
+        if not name.endswith(".py") or "/" in name:
+            raise ValueError(f"{module!r} is not a module of a package (package/module.py)")
+        included += [f"!{package}", f"!{package}/__init__.py", f"!{module}"]
+    for name in (*packages, RUNTIME_COMMON_PACKAGE):
         included += [f"!{name}", f"!{name}/*.py"]
     return ("*", ".*", *included)
 
@@ -346,3 +362,95 @@ def cdk_cfn_execution_role_name(account: str, region: str) -> str:
     `cdk destroy` pass to CloudFormation. A stack the rollout updated last remembers the
     rollout's narrow service role (ADR-0052); deleting it must pass this role explicitly."""
     return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account}-{region}"
+
+
+# --------------------------------------------------------------------------------------------
+# Model monitoring (SageMaker stack, ADR-0070)
+# --------------------------------------------------------------------------------------------
+
+# Data capture of the endpoint: requests and responses, application/json stored as JSON text
+# (any other content type is base64-encoded by SageMaker). At the traffic ADR-0070 states (1
+# request/s) capturing every request costs cents; lower it for a busy endpoint.
+DATA_CAPTURE_SAMPLING_PERCENTAGE = 100
+DATA_CAPTURE_JSON_CONTENT_TYPES = ("application/json",)
+# Key prefixes in the capture bucket: SageMaker writes <capture>/<endpoint>/<variant>/yyyy/mm/dd/hh,
+# labellers write ground truth (merge format) under <ground truth>/yyyy/mm/dd/hh, the monitor
+# writes one summary per window under <summaries>/<endpoint>/yyyy/mm/dd/hh.json.
+DATA_CAPTURE_PREFIX = "data-capture"
+GROUND_TRUTH_PREFIX = "ground-truth"
+MONITOR_SUMMARY_PREFIX = "monitoring-summaries"
+# Captured requests hold customers' text: kept long enough to investigate an alarm, no longer.
+DATA_CAPTURE_RETENTION_DAYS = 30
+GROUND_TRUTH_RETENTION_DAYS = 90
+MONITOR_SUMMARY_RETENTION_DAYS = 400
+# A deleted or overwritten object version is kept this long (versioning guards mistakes).
+CAPTURE_NONCURRENT_VERSION_RETENTION_DAYS = 7
+CAPTURE_ACCESS_LOG_RETENTION_DAYS = ACCESS_LOG_RETENTION_DAYS
+
+# The monitor function.
+MONITOR_FUNCTION_NAME = "model-monitor"
+MONITOR_HANDLER = "monitor_handler.lambda_handler"
+# monitor_handler.py, monitoring/, the registry's metrics file parser and common/.
+MONITOR_ASSET_EXCLUDES = runtime_asset_excludes_of(
+    MONITOR_HANDLER, "monitoring", modules=("registry/metrics_file.py",)
+)
+# 100,000 captured records take 7.3 s on one laptop core and 3.2 MB of Python allocations
+# (scripts/bench_monitor.py); 512 MB gives Lambda about a third of a vCPU, so such a window
+# needs about 25 s: 300 s leaves a tenfold margin (ADR-0070).
+MONITOR_TIMEOUT_SECONDS = 300
+MONITOR_MEMORY_MB = 512
+# One window at a time: two runs of one window cannot both publish (the summary is written with
+# If-None-Match), and one run is enough.
+MONITOR_RESERVED_CONCURRENCY = 1
+# Hourly, at this minute past the hour: SageMaker files a capture by the hour of the request and
+# writes it within minutes, so the previous hour is complete by then.
+MONITOR_SCHEDULE_MINUTE = 15
+MONITOR_METRICS_NAMESPACE = "ModelMonitoring"
+MONITOR_ENDPOINT_DIMENSION = "EndpointName"
+# The registry's model package group, when the registry is deployed; None: the baseline is the
+# metrics file next to the served model.
+MONITOR_MODEL_PACKAGE_GROUP: str | None = None
+# What the monitor computes and when it recommends retraining (and the alarms fire).
+MONITOR_LOW_CONFIDENCE_THRESHOLD = 0.6
+MONITOR_MIN_PREDICTIONS_FOR_DRIFT = 100
+MONITOR_MAX_GROUND_TRUTH_LABELS = 200_000
+# PSI: < 0.1 no shift, 0.1-0.25 moderate, > 0.25 significant (the usual reading, ADR-0070).
+MONITOR_MAX_LABEL_PSI = 0.2
+MONITOR_MAX_CONFIDENCE_PSI = 0.2
+MONITOR_MAX_INPUT_LENGTH_PSI = 0.25
+MONITOR_MIN_ACCURACY = 0.8
+MONITOR_MIN_LABELLED_PREDICTIONS = 50
+MONITOR_MAX_LOW_CONFIDENCE_SHARE = 0.3
+# The monitor's alarms look at hourly datapoints, each stamped with its window's start.
+MONITOR_ALARM_PERIOD_SECONDS = 3600
+# "Retraining recommended" events go to this bus; the data-science team subscribes through the
+# topic below (or a rule of its own on the bus).
+MONITOR_EVENT_BUS_NAME = "model-monitoring"
+MONITOR_EVENT_SOURCE = "model-pipeline.monitoring"
+RETRAINING_TOPIC_NAME = "model-retraining-recommended"
+MONITOR_DASHBOARD_NAME = "model-pipeline"
+
+# Serving alarms (every one to the operations topic). Instance metrics: percent per core/GPU
+# summed over the instance (CPU 0-400 % on 4 vCPUs), memory and disk 0-100 %.
+SERVING_ALARM_PERIOD_SECONDS = 300
+SERVING_ALARM_EVALUATION_PERIODS = 3
+SERVING_ALARM_DATAPOINTS_TO_ALARM = 2
+SERVING_ALARM_5XX_THRESHOLD = 1
+SERVING_ALARM_4XX_THRESHOLD = 10
+SERVING_ALARM_LATENCY_P99_MICROSECONDS = ALARM_MODEL_LATENCY_P99_MICROSECONDS
+SERVING_ALARM_CPU_PERCENT = 90
+SERVING_ALARM_GPU_PERCENT = 90
+SERVING_ALARM_MEMORY_PERCENT = 90
+# Data capture stops when the instance disk is above 75 % used: alarm before it does.
+SERVING_ALARM_DISK_PERCENT = 70
+# No invocation at all for this long raises an alarm (missing data is breaching).
+SERVING_NO_INVOCATIONS_SECONDS = 3600
+# GPUs per instance type; GPUUtilization is per GPU summed (0-100 % per GPU). An instance type
+# not listed has no GPU and no GPU alarm.
+SAGEMAKER_INSTANCE_GPUS = {
+    "ml.g4dn.xlarge": 1,
+    "ml.g4dn.2xlarge": 1,
+    "ml.g4dn.4xlarge": 1,
+    "ml.g5.xlarge": 1,
+    "ml.g5.2xlarge": 1,
+}
