@@ -120,6 +120,8 @@ REGISTRATION_ASSET_EXCLUDES = runtime_asset_excludes(LAMBDA_HANDLER, "registrati
 
 S3_BUCKET_NAME = "cdk-exercise-bucket"
 MODEL_ARTIFACT_SUFFIX = ".tar.gz"
+# A model's metrics file sits next to it: models/a/b.tar.gz -> models/a/b.metrics.json.
+METRICS_FILE_SUFFIX = ".metrics.json"
 MODEL_KEY_PREFIX = "models/"
 ACCESS_LOGS_PREFIX = "model-bucket/"
 NONCURRENT_MODEL_VERSION_RETENTION_DAYS = 365
@@ -144,6 +146,18 @@ def access_log_bucket_name(account: str, region: str) -> str:
     """The server-access-log bucket's name, derived from the model bucket's."""
     return f"{S3_BUCKET_NAME}-logs-{account}-{region}"
 
+
+def capture_bucket_name(account: str, region: str) -> str:
+    """The endpoint's data-capture bucket (SageMaker stack), never the model bucket."""
+    return f"{CAPTURE_BUCKET_BASE_NAME}-{account}-{region}"
+
+
+def capture_access_log_bucket_name(account: str, region: str) -> str:
+    """The capture bucket's server-access-log bucket; as long as the model's log bucket name."""
+    return f"{CAPTURE_BUCKET_BASE_NAME}-log-{account}-{region}"
+
+
+CAPTURE_BUCKET_BASE_NAME = "cdk-exercise-capture"
 
 _CONCRETE_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -429,6 +443,8 @@ MONITOR_EVENT_BUS_NAME = "model-monitoring"
 MONITOR_EVENT_SOURCE = "model-pipeline.monitoring"
 RETRAINING_TOPIC_NAME = "model-retraining-recommended"
 MONITOR_DASHBOARD_NAME = "model-pipeline"
+# Scheduled runs and retraining notifications EventBridge could not deliver (SQS keeps 14 days).
+MONITOR_DELIVERY_FAILURE_RETENTION_DAYS = 14
 
 # Serving alarms (every one to the operations topic). Instance metrics: percent per core/GPU
 # summed over the instance (CPU 0-400 % on 4 vCPUs), memory and disk 0-100 %.
@@ -453,4 +469,45 @@ SAGEMAKER_INSTANCE_GPUS = {
     "ml.g4dn.4xlarge": 1,
     "ml.g5.xlarge": 1,
     "ml.g5.2xlarge": 1,
+}
+# The metrics the dashboard shows (each written by its function: test_runtime_contract.py).
+DASHBOARD_REGISTRATION_METRICS = (
+    "ModelRegistered",
+    EVENT_REJECTED_METRIC,
+    REGISTERED_MODEL_DELETED_METRIC,
+    REGISTERED_MODEL_OVERWRITTEN_METRIC,
+)
+DASHBOARD_ROLLOUT_METRICS = (
+    "RolloutStarted",
+    "RolloutSucceeded",
+    "RolloutRolledBack",
+    "RolloutFailed",
+)
+MONITOR_DRIFT_METRICS = ("LabelDriftPSI", "ConfidenceDriftPSI", "InputLengthDriftPSI")
+MONITOR_QUALITY_METRICS = ("Accuracy", "LowConfidenceShare")
+MONITOR_VOLUME_METRICS = ("CapturedRequests", "MalformedCaptureLines", "LabelledPredictions")
+# The "retraining recommended" event's detail-type (lambda/monitoring/report.py writes it).
+RETRAINING_DETAIL_TYPE = "Model Retraining Recommended"
+# Environment of the monitor function: settings field -> variable (lambda/monitoring/contract.py).
+MONITOR_ENVIRONMENT_NAMES = {
+    "endpoint_name": "ENDPOINT_NAME",
+    "variant_name": "VARIANT_NAME",
+    "capture_bucket": "CAPTURE_BUCKET",
+    "capture_prefix": "CAPTURE_PREFIX",
+    "ground_truth_prefix": "GROUND_TRUTH_PREFIX",
+    "summary_prefix": "SUMMARY_PREFIX",
+    "model_parameter_name": "MODEL_PARAMETER_NAME",
+    "model_bucket": "MODEL_BUCKET",
+    "model_package_group": "MODEL_PACKAGE_GROUP",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "event_source": "EVENT_SOURCE",
+    "metrics_namespace": METRICS_NAMESPACE_ENV_VAR,
+    "low_confidence_threshold": "LOW_CONFIDENCE_THRESHOLD",
+    "min_predictions_for_drift": "MIN_PREDICTIONS_FOR_DRIFT",
+    "max_ground_truth_labels": "MAX_GROUND_TRUTH_LABELS",
+    "max_label_psi": "MAX_LABEL_PSI",
+    "max_confidence_psi": "MAX_CONFIDENCE_PSI",
+    "max_input_length_psi": "MAX_INPUT_LENGTH_PSI",
+    "min_accuracy": "MIN_ACCURACY",
+    "min_labelled_predictions": "MIN_LABELLED_PREDICTIONS",
 }

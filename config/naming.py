@@ -125,6 +125,12 @@ class DeploymentNaming:
     def access_log_bucket_name(self, account: str, region: str) -> str:
         return self.resource_name(constants.access_log_bucket_name(account, region))
 
+    def capture_bucket_name(self, account: str, region: str) -> str:
+        return self.resource_name(constants.capture_bucket_name(account, region))
+
+    def capture_access_log_bucket_name(self, account: str, region: str) -> str:
+        return self.resource_name(constants.capture_access_log_bucket_name(account, region))
+
     @property
     def operations_key_name(self) -> str:
         """The key of the operations topic and the registration logs (Lambda stack)."""

@@ -35,6 +35,7 @@ from registry.metrics_file import (
 )
 
 from .contract import PACKAGE_MODEL_KEY_PROPERTY
+from .storage import object_exists
 from .window import Baseline, Histogram
 
 # How many packages of the group are examined for the served key, newest first.
@@ -95,10 +96,9 @@ def find_baseline(
             return BaselineLookup(None, model_key, None, str(error))
     bucket, key = location
     source = f"s3://{bucket}/{key}"
-    try:
-        response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_METRICS_FILE_BYTES}")
-    except s3.exceptions.NoSuchKey:
+    if not object_exists(s3, bucket, key):
         return BaselineLookup(None, model_key, source, "no metrics file")
+    response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_METRICS_FILE_BYTES}")
     data = response["Body"].read()
     try:
         parsed = parse_metrics_file(data)

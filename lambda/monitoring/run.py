@@ -21,7 +21,6 @@ first into a bounded index (``capture.GroundTruthIndex``) and joined by ``infere
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +39,12 @@ from .report import (
     summary_object_key,
 )
 from .settings import MonitorSettings
+from .storage import list_keys, object_exists, stream_lines
 from .window import Baseline, WindowAccumulator, WindowSummary
 
 # PutMetricData takes at most 1,000 data per request; a summary has 12 figures and one share per
 # label (at most 32 labels plus "other").
 _MAX_DATA_PER_REQUEST = 1000
-_LINE_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,30 +54,6 @@ class RunResult:
     summary: WindowSummary | None = None
     retraining: dict[str, Any] | None = None
     capture_files: int = 0
-
-
-def list_keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            yield item["Key"]
-
-
-def stream_lines(s3: Any, bucket: str, key: str) -> Iterator[bytes]:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    try:
-        yield from body.iter_lines(chunk_size=_LINE_CHUNK_BYTES)
-    finally:
-        body.close()
-
-
-def summary_exists(s3: Any, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            return False
-        raise
-    return True
 
 
 def summarize_window(
@@ -120,7 +95,7 @@ def run_window(
     """Report ``window`` once (see the module docstring)."""
     s3 = clients.client("s3")
     key = summary_object_key(settings.summary_prefix, settings.endpoint_name, window)
-    if summary_exists(s3, settings.capture_bucket, key):
+    if object_exists(s3, settings.capture_bucket, key):
         return RunResult("already_reported", key)
     summary, files, labels = summarize_window(s3, settings, window, baseline)
     document = summary_document(summary, settings.endpoint_name)
