@@ -301,6 +301,7 @@ class SentimentEndpointStack(PipelineStack):
             model_execution_role=self.execution_role,
             rollback_alarms=self.deployment.rollback_alarms,
             volume_key_arn=self.endpoint_config.kms_key_id,
+            capture_key_arn=self.encryption_key.key_arn,
             function_name=naming.rollout_function_name,
             settings=ROLLOUT_SETTINGS,
             alarm_actions=alarm_actions,

@@ -135,6 +135,7 @@ class ModelRollout(Construct):
         model_execution_role: iam.IRole,
         rollback_alarms: Sequence[cloudwatch.IAlarm],
         volume_key_arn: str | None = None,
+        capture_key_arn: str | None = None,
         function_name: str | None = None,
         settings: RolloutSettings,
         alarm_actions: Sequence[cloudwatch.IAlarmAction],
@@ -168,6 +169,7 @@ class ModelRollout(Construct):
             model_execution_role=model_execution_role,
             rollback_alarms=rollback_alarms,
             volume_key_arn=volume_key_arn,
+            capture_key_arn=capture_key_arn,
         )
         self.cfn_role_arn = self.service_role.role.role_arn
         read_parameters = [parameter_name]
