@@ -20,6 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+
 from registry.metrics_file import MetricsFileError, ProblemKind, parse_metrics_file
 
 REPO = Path(__file__).resolve().parents[3]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
 from registry.metrics_file import (
     MAX_PROBLEMS_IN_MESSAGE,
     ConfidenceHistogram,
@@ -16,7 +17,6 @@ from registry.metrics_file import (
     metrics_key_for,
     parse_metrics_file,
 )
-
 from tests.unit.model_registry.metrics_examples import (
     BROKEN_FILES,
     SHA_A,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from registry.metrics_file import (
     MAX_METRICS_FILE_BYTES,
     SHARE_SUM_TOLERANCE,
     ProblemKind,
 )
-
 from tests.unit.model_registry.metrics_examples import (
     BROKEN_FILES,
     DOCUMENTED_MAX_BYTES,

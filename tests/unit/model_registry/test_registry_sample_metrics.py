@@ -9,7 +9,6 @@ from pathlib import Path
 
 from registry.gate import GatePolicy
 from registry.metrics_file import metrics_key_for, parse_metrics_file
-
 from tests.unit.model_registry.metrics_examples import schema_accepts
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"

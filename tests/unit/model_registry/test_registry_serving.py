@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from registry.gate import ApprovalStatus
 from registry.serving import RegisteredPackage, newest_approved
 

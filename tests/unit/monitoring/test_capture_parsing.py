@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
+from demo.capture_traffic import capture_line, ground_truth_line
 from monitoring.capture import (
     CaptureRecord,
     GroundTruthIndex,
@@ -23,8 +25,6 @@ from monitoring.capture import (
     parse_ground_truth_line,
     read_capture_lines,
 )
-
-from demo.capture_traffic import capture_line, ground_truth_line
 
 HOUR = datetime(2026, 11, 27, 13, tzinfo=UTC)
 

@@ -8,6 +8,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+
+from demo import capture_traffic
+from demo.capture_traffic import DRIFTED, NORMAL, REVIEWS, classify, synthetic_requests, write_hour
 from monitoring.capture import (
     GroundTruthIndex,
     Window,
@@ -18,9 +21,6 @@ from monitoring.capture import (
     parse_ground_truth_line,
 )
 from monitoring.window import WindowAccumulator
-
-from demo import capture_traffic
-from demo.capture_traffic import DRIFTED, NORMAL, REVIEWS, classify, synthetic_requests, write_hour
 
 WINDOW = Window(datetime(2026, 11, 27, 13, tzinfo=UTC))
 

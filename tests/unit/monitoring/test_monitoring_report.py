@@ -8,11 +8,11 @@ import math
 from datetime import UTC, datetime
 
 import pytest
+
+from demo.capture_traffic import capture_line
 from monitoring import report
 from monitoring.capture import Window
 from monitoring.window import Baseline, Histogram, WindowAccumulator
-
-from demo.capture_traffic import capture_line
 
 WINDOW = Window(datetime(2026, 11, 27, 13, tzinfo=UTC))
 SECRET = "Call me on 555-0100, my card is 4111 1111 1111 1111"

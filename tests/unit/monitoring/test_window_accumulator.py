@@ -8,6 +8,8 @@ import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
+
+from demo.capture_traffic import capture_line, ground_truth_line
 from monitoring.capture import CaptureRecord, GroundTruthIndex, Prediction, Window
 from monitoring.window import (
     DEFAULT_CONFIDENCE_EDGES,
@@ -18,8 +20,6 @@ from monitoring.window import (
     WindowAccumulator,
     population_stability_index,
 )
-
-from demo.capture_traffic import capture_line, ground_truth_line
 
 WINDOW = Window(datetime(2026, 11, 27, 13, tzinfo=UTC))
 

@@ -286,11 +286,11 @@ def test_the_retraining_event_reaches_the_data_science_topic(template):
         for r in resources_of_type(template, "AWS::Events::Rule").values()
         if r["Properties"].get("EventBusName") == {"Ref": bus_id}
     ]
-    topic_id, topic = [
+    [(topic_id, topic)] = [
         (logical_id, t)
         for logical_id, t in resources_of_type(template, "AWS::SNS::Topic").items()
         if t["Properties"]["TopicName"] == constants.RETRAINING_TOPIC_NAME
-    ][0]
+    ]
 
     assert rule["EventPattern"] == {
         "source": [constants.MONITOR_EVENT_SOURCE],
