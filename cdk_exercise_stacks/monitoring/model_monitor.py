@@ -186,12 +186,15 @@ class ModelMonitor(Construct):
             self,
             "RetrainingRule",
             description="Forward 'retraining recommended' to the data-science team's topic",
-            event_bus=self.event_bus,
+            # By name, not by reference: the local emulator (moto) resolves a Ref of a bus to
+            # an object and fails the rule (ADR-0066); the dependency keeps the order.
+            event_bus=events.EventBus.from_event_bus_name(self, "EventBusByName", event_bus_name),
             event_pattern=self.retraining_event_pattern,
             targets=[
                 targets.SnsTopic(self.retraining_topic, dead_letter_queue=self.delivery_failures)
             ],
         )
+        self.retraining_rule.node.add_dependency(self.event_bus)
         rules_of_this_bus = Stack.of(self).format_arn(
             service="events", resource="rule", resource_name=f"{event_bus_name}/*"
         )

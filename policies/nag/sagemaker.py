@@ -46,6 +46,13 @@ def _retain_capacity(resource: ResourceView) -> NagRuleCompliance:
     return compliant_if(problem is None)
 
 
+def _data_capture_encrypted(resource: ResourceView) -> NagRuleCompliance:
+    if "DataCaptureConfig" not in resource.properties:
+        return NagRuleCompliance.NOT_APPLICABLE
+    problem = sagemaker_rules.data_capture_encryption_problem(resource.properties)
+    return compliant_if(problem is None)
+
+
 class SageMakerServingChecks(ProjectNagPack):
     """Generated Model/EndpointConfig names, an autoscaled endpoint, capacity kept on update."""
 
@@ -95,5 +102,17 @@ class SageMakerServingChecks(ProjectNagPack):
                 ),
                 resource_types=ENDPOINT,
                 check=_retain_capacity,
+            ),
+            Rule(
+                suffix="DataCaptureEncrypted",
+                info="The endpoint configuration captures requests and responses without "
+                "DataCaptureConfig.KmsKeyId.",
+                explanation=(
+                    "Captured payloads are customers' text; they must be encrypted with a key "
+                    "the configuration names, not whatever the destination bucket defaults to "
+                    "(ADR 0070)."
+                ),
+                resource_types=ENDPOINT_CONFIG,
+                check=_data_capture_encrypted,
             ),
         )

@@ -91,6 +91,20 @@ def evaluation(tmp_path_factory):
         dimension="sagemaker:variant:DesiredProvisionedConcurrency",
     )
     endpoint("Unscaled")
+    for name, key in (("CaptureWithKey", "alias/capture"), ("CaptureWithoutKey", None)):
+        sagemaker.CfnEndpointConfig(
+            stack,
+            name,
+            production_variants=[variant],
+            data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+                capture_options=[
+                    sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input")
+                ],
+                destination_s3_uri="s3://capture-bucket/data-capture",
+                initial_sampling_percentage=100,
+                kms_key_id=key,
+            ),
+        )
     endpoint("BlueGreenResetting", deployment_config=BLUE_GREEN)
     endpoint("BlueGreenRetaining", deployment_config=BLUE_GREEN, retain_all_variant_properties=True)
     s3.CfnBucket(stack, "NotSageMaker")
@@ -99,6 +113,7 @@ def evaluation(tmp_path_factory):
 
 AUTOSCALED = "MlopsSageMaker-EndpointAutoscaled"
 RETAIN = "MlopsSageMaker-RetainCapacityOnUpdate"
+CAPTURE = "MlopsSageMaker-DataCaptureEncrypted"
 CASES = [
     ("MlopsSageMaker-GeneratedModelName", "GeneratedModel", "COMPLIANT"),
     ("MlopsSageMaker-GeneratedModelName", "NamedModel", "NON_COMPLIANT"),
@@ -115,6 +130,9 @@ CASES = [
     (RETAIN, "BlueGreenResetting", "NON_COMPLIANT"),
     (RETAIN, "BlueGreenRetaining", "COMPLIANT"),
     (RETAIN, "Unscaled", "NOT_APPLICABLE"),
+    (CAPTURE, "CaptureWithKey", "COMPLIANT"),
+    (CAPTURE, "CaptureWithoutKey", "NON_COMPLIANT"),
+    (CAPTURE, "GeneratedConfig", "NOT_APPLICABLE"),
 ]
 
 

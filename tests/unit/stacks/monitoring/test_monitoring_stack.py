@@ -280,11 +280,11 @@ def test_drift_and_quality_alarms_use_the_thresholds_the_function_recommends_ret
 
 
 def test_the_retraining_event_reaches_the_data_science_topic(template):
-    bus_id, _ = the_resource(template, "AWS::Events::EventBus")
+    _, bus = the_resource(template, "AWS::Events::EventBus")
     [rule] = [
         r["Properties"]
         for r in resources_of_type(template, "AWS::Events::Rule").values()
-        if r["Properties"].get("EventBusName") == {"Ref": bus_id}
+        if r["Properties"].get("EventBusName") == bus["Properties"]["Name"]
     ]
     [(topic_id, topic)] = [
         (logical_id, t)
