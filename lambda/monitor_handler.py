@@ -63,7 +63,10 @@ def window_of(event: Any, now: datetime | None = None) -> Window:
     """The window an event asks for: ``window_start`` if given, else the last complete hour
     before the event's ``time`` (a scheduled event's), else before ``now``."""
     if isinstance(event, dict) and event.get("window_start"):
-        return Window(_timestamp(event["window_start"], "window_start"))
+        try:
+            return Window(_timestamp(event["window_start"], "window_start"))
+        except ValueError as error:
+            raise ConfigurationError(f"event window_start: {error}") from None
     if isinstance(event, dict) and event.get("time"):
         return Window.last_complete_before(_timestamp(event["time"], "time"))
     return Window.last_complete_before(now or datetime.now(UTC))
