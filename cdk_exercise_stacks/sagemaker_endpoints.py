@@ -217,18 +217,9 @@ class SentimentEndpointStack(PipelineStack):
             retention_days=constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS,
             encryption_key=self.encryption_key,
         ).log_group
-        # Captured requests and responses, for the monitor (ADR-0070): a bucket of their own,
-        # encrypted with the endpoint key.
-        self.capture = CaptureBucket(
-            self,
-            "Capture",
-            bucket_name=naming.capture_bucket_name(Aws.ACCOUNT_ID, Aws.REGION),
-            access_log_bucket_name=naming.capture_access_log_bucket_name(
-                Aws.ACCOUNT_ID, Aws.REGION
-            ),
-            encryption_key=self.encryption_key,
-            retention=CAPTURE_RETENTION,
-        )
+        # Captured requests and responses go to a bucket of their own (ADR-0070), named by
+        # derivation so that the endpoint can name it before the bucket's construct exists.
+        capture_bucket_name = naming.capture_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
         serving = ServingEndpoint(
             self,
             "Serving",
@@ -246,7 +237,7 @@ class SentimentEndpointStack(PipelineStack):
             log_group=self.log_group,
             volume_key=self.encryption_key,
             data_capture=DataCapture(
-                bucket_name=self.capture.bucket.bucket_name,
+                bucket_name=capture_bucket_name,
                 prefix=constants.DATA_CAPTURE_PREFIX,
                 key=self.encryption_key,
                 sampling_percentage=constants.DATA_CAPTURE_SAMPLING_PERCENTAGE,
@@ -257,6 +248,21 @@ class SentimentEndpointStack(PipelineStack):
         self.model = serving.model
         self.endpoint_config = serving.endpoint_config
         self.endpoint = serving.endpoint
+
+        # After the serving resources in the template: the local emulator (moto) lists a stack's
+        # resources in template order and stops at the first one it cannot create (ADR-0066).
+        self.capture = CaptureBucket(
+            self,
+            "Capture",
+            bucket_name=capture_bucket_name,
+            access_log_bucket_name=naming.capture_access_log_bucket_name(
+                Aws.ACCOUNT_ID, Aws.REGION
+            ),
+            encryption_key=self.encryption_key,
+            retention=CAPTURE_RETENTION,
+        )
+        # SageMaker writes captures as soon as the endpoint serves: the bucket comes first.
+        self.endpoint_config.add_dependency(self.capture.bucket.node.default_child)
 
         autoscaling = CpuAutoscaling(
             self,

@@ -15,6 +15,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from cdk_exercise_stacks.common import alarm_arn
+
 _WIDTH = 24
 
 
@@ -45,6 +47,12 @@ class PipelineDashboard(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         hour = Duration.hours(1)
+        # By name (Ref), not by their Arn attribute: the local emulator (moto) does not create
+        # alarms from a template and refuses a GetAtt on one (ADR-0066).
+        alarms_by_name = [
+            cloudwatch.Alarm.from_alarm_arn(self, f"Alarm{index}", alarm_arn(self, a.alarm_name))
+            for index, a in enumerate(alarms)
+        ]
 
         def metrics(
             namespace: str, names: Sequence[str], dimensions: Mapping[str, str], statistic: str
@@ -72,7 +80,7 @@ class PipelineDashboard(Construct):
             widgets=[
                 [
                     cloudwatch.AlarmStatusWidget(
-                        title="Alarms", alarms=list(alarms), width=_WIDTH, height=4
+                        title="Alarms", alarms=alarms_by_name, width=_WIDTH, height=4
                     )
                 ],
                 [

@@ -28,6 +28,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -52,6 +53,7 @@ from cdk_exercise_stacks.monitoring.capture_bucket import CaptureBucket
 from policies.exceptions import acknowledge, checkov_skip
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 # What EventBridge needs to publish to a topic encrypted with a customer-managed key (SNS
 # Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
 # topics").
@@ -162,17 +164,45 @@ class ModelMonitor(Construct):
         self.delivery_failures = encrypted_queue(
             self, "DeliveryFailures", retention_days=settings.delivery_failure_retention_days
         )
-        self.schedule = events.Rule(
+        # EventBridge Scheduler rather than a scheduled rule: a schedule is not a rule on the
+        # default bus, so no event ever matches it, and its role invokes this function only.
+        self.scheduler_role, self.scheduler_policy = role_with_managed_policy(
+            self,
+            service=SCHEDULER_PRINCIPAL,
+            role_description="Runs the model monitor hourly (EventBridge Scheduler)",
+            policy_description="Model monitor schedule: invoke the monitor, report undelivered",
+            statements=[
+                iam.PolicyStatement(
+                    sid="InvokeTheMonitor",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.function.function_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReportUndeliveredRuns",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.delivery_failures.queue_arn],
+                ),
+            ],
+            role_id="SchedulerRole",
+            policy_id="SchedulerPolicy",
+        )
+        self.schedule = scheduler.CfnSchedule(
             self,
             "Schedule",
             description="Report the previous hour of captured traffic",
-            schedule=events.Schedule.cron(minute=str(settings.schedule_minute)),
-            targets=[
-                targets.LambdaFunction(
-                    self.function, retry_attempts=2, dead_letter_queue=self.delivery_failures
-                )
-            ],
+            schedule_expression=f"cron({settings.schedule_minute} * * * ? *)",
+            schedule_expression_timezone="UTC",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.function.function_arn,
+                role_arn=self.scheduler_role.role_arn,
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(maximum_retry_attempts=2),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.delivery_failures.queue_arn
+                ),
+            ),
         )
+        self.schedule.node.add_dependency(self.scheduler_policy)
 
         self.retraining_topic = sns.Topic(
             self,

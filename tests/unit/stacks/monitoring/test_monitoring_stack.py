@@ -84,7 +84,11 @@ def test_the_endpoint_captures_input_and_output_as_json_encrypted_with_the_endpo
     assert capture["CaptureContentTypeHeader"] == {"JsonContentTypes": ["application/json"]}
     assert capture["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     destination = render_join(capture["DestinationS3Uri"])
-    assert destination == f"s3://${{Ref:{capture_bucket[0]}}}/{constants.DATA_CAPTURE_PREFIX}"
+    assert destination == f"s3://{CAPTURE_BUCKET}/{constants.DATA_CAPTURE_PREFIX}"
+    # The bucket exists before the configuration that names it (by its derived name).
+    assert capture_bucket[0] in as_list(
+        the_resource(template, "AWS::SageMaker::EndpointConfig")[1]["DependsOn"]
+    )
 
 
 def test_the_capture_bucket_is_kms_encrypted_tls_only_versioned_private_and_logged(
@@ -140,7 +144,7 @@ def test_the_model_role_may_write_only_its_endpoints_capture_prefix(template, ca
     writes = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
 
     assert [render_join(s["Resource"]) for s in writes] == [
-        f"arn:${{Ref:AWS::Partition}}:s3:::${{Ref:{capture_bucket[0]}}}/"
+        f"arn:${{Ref:AWS::Partition}}:s3:::{CAPTURE_BUCKET}/"
         f"{constants.DATA_CAPTURE_PREFIX}/{constants.SAGEMAKER_ENDPOINT_NAME}/*"
     ]
     [encrypt] = [s for s in statements if "kms:GenerateDataKey" in as_list(s["Action"])]
@@ -191,16 +195,22 @@ def test_the_monitor_runs_hourly_after_the_captures_of_the_hour_have_landed(
     template, monitor_function
 ):
     function_id, function = monitor_function
-    [rule] = [
-        r["Properties"]
-        for r in resources_of_type(template, "AWS::Events::Rule").values()
-        if "ScheduleExpression" in r["Properties"]
-    ]
+    _, schedule = the_resource(template, "AWS::Scheduler::Schedule")
+    props = schedule["Properties"]
 
-    assert rule["ScheduleExpression"] == f"cron({constants.MONITOR_SCHEDULE_MINUTE} * * * ? *)"
-    [target] = rule["Targets"]
+    minute = constants.MONITOR_SCHEDULE_MINUTE
+    assert props["ScheduleExpression"] == f"cron({minute} * * * ? *)"
+    assert props["ScheduleExpressionTimezone"] == "UTC"
+    target = props["Target"]
     assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    assert "DeadLetterConfig" in target
+    assert "Arn" in target["DeadLetterConfig"]
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    invoke = [
+        s
+        for s in statements_attached_to(template, role_id)
+        if s["Action"] == "lambda:InvokeFunction"
+    ]
+    assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": [function_id, "Arn"]}]
     assert function["Properties"]["Timeout"] == constants.MONITOR_TIMEOUT_SECONDS
     assert function["Properties"]["MemorySize"] == constants.MONITOR_MEMORY_MB
 
