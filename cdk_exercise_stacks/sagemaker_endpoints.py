@@ -262,7 +262,7 @@ class SentimentEndpointStack(PipelineStack):
             retention=CAPTURE_RETENTION,
         )
         # SageMaker writes captures as soon as the endpoint serves: the bucket comes first.
-        self.endpoint_config.add_dependency(self.capture.bucket.node.default_child)
+        self.endpoint_config.node.add_dependency(self.capture.bucket)
 
         autoscaling = CpuAutoscaling(
             self,
