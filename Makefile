@@ -128,8 +128,9 @@ test-all: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp
 bench: setup ## measure synth, test layers, setup, handler import, AWS calls (docs/performance.md)
 	$(PY) scripts/bench.py
 
-demo: $(VENV)/.stamp node_modules/.stamp ## rehearse upload -> registration -> endpoint -> rollout on moto_server with the real CDK CLI (docs/demo.md)
+demo: $(VENV)/.stamp node_modules/.stamp ## rehearse upload -> registration -> endpoint -> rollout on moto_server with the real CDK CLI (docs/demo.md), then two monitored hours (ADR-0070)
 	$(PY) -m demo
+	$(PY) -m demo.monitor_hours
 
 # `make deploy` / `make destroy` act on the AWS account of your credentials (real cost).
 # DEPLOYMENT_PREFIX=x deploys a separate, prefixed copy (ADR-0035). ALERT_EMAIL=a@example.com

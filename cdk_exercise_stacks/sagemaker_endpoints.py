@@ -11,6 +11,14 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cdk_exercise_stacks.common import FunctionSettings
+from cdk_exercise_stacks.monitoring.capture_bucket import CaptureBucket, CaptureRetention
+from cdk_exercise_stacks.monitoring.dashboard import DashboardSources, PipelineDashboard
+from cdk_exercise_stacks.monitoring.model_monitor import (
+    ModelMonitor,
+    MonitorSettings,
+    MonitorThresholds,
+)
+from cdk_exercise_stacks.monitoring.serving_alarms import ServingAlarms, ServingAlarmSettings
 from cdk_exercise_stacks.operations.alerts import operations_alarm_actions
 from cdk_exercise_stacks.operations.keys import KEY_RESOURCE_TYPE, pipeline_key
 from cdk_exercise_stacks.pipeline_stack import PipelineStack
@@ -21,14 +29,16 @@ from cdk_exercise_stacks.rollout.model_rollout import (
 )
 from cdk_exercise_stacks.serving.autoscaling import CpuAutoscaling, CpuScalingSettings
 from cdk_exercise_stacks.serving.deployment import BlueGreenSettings, EndpointDeployment
-from cdk_exercise_stacks.serving.endpoint import ServingEndpoint
+from cdk_exercise_stacks.serving.endpoint import DataCapture, ServingEndpoint
 from cdk_exercise_stacks.serving.endpoint_log_group import EndpointLogGroup
 from cdk_exercise_stacks.serving.image import DlcRegistry, ModelImage
 from cdk_exercise_stacks.serving.tagging import tags_from_argument
 from config import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ROLLOUT_ASSET_PATH = REPO_ROOT / constants.RUNTIME_DIR
+# Every function of this stack is cut out of the one runtime directory by its excludes.
+RUNTIME_ASSET_PATH = REPO_ROOT / constants.RUNTIME_DIR
+ROLLOUT_ASSET_PATH = RUNTIME_ASSET_PATH
 
 # The serving and rollout settings from config/constants.py, the one place constructs get them
 # from.
@@ -89,6 +99,62 @@ ROLLOUT_SETTINGS = RolloutSettings(
         parameter_name=constants.ROLLOUT_PARAMETER_ENV_VAR,
         metrics_namespace=constants.METRICS_NAMESPACE_ENV_VAR,
     ),
+)
+CAPTURE_RETENTION = CaptureRetention(
+    capture_prefix=constants.DATA_CAPTURE_PREFIX,
+    capture_days=constants.DATA_CAPTURE_RETENTION_DAYS,
+    ground_truth_prefix=constants.GROUND_TRUTH_PREFIX,
+    ground_truth_days=constants.GROUND_TRUTH_RETENTION_DAYS,
+    summary_prefix=constants.MONITOR_SUMMARY_PREFIX,
+    summary_days=constants.MONITOR_SUMMARY_RETENTION_DAYS,
+    noncurrent_version_days=constants.CAPTURE_NONCURRENT_VERSION_RETENTION_DAYS,
+    access_log_days=constants.CAPTURE_ACCESS_LOG_RETENTION_DAYS,
+    incomplete_upload_abort_days=constants.INCOMPLETE_UPLOAD_ABORT_DAYS,
+)
+SERVING_ALARM_SETTINGS = ServingAlarmSettings(
+    invocation_namespace=constants.SAGEMAKER_INVOCATION_METRICS_NAMESPACE,
+    instance_namespace=constants.SAGEMAKER_ENDPOINT_NAMESPACE,
+    period_seconds=constants.SERVING_ALARM_PERIOD_SECONDS,
+    evaluation_periods=constants.SERVING_ALARM_EVALUATION_PERIODS,
+    datapoints_to_alarm=constants.SERVING_ALARM_DATAPOINTS_TO_ALARM,
+    errors_5xx_threshold=constants.SERVING_ALARM_5XX_THRESHOLD,
+    errors_4xx_threshold=constants.SERVING_ALARM_4XX_THRESHOLD,
+    latency_p99_microseconds=constants.SERVING_ALARM_LATENCY_P99_MICROSECONDS,
+    cpu_percent=constants.SERVING_ALARM_CPU_PERCENT,
+    gpu_percent=constants.SERVING_ALARM_GPU_PERCENT,
+    memory_percent=constants.SERVING_ALARM_MEMORY_PERCENT,
+    disk_percent=constants.SERVING_ALARM_DISK_PERCENT,
+    no_invocations_seconds=constants.SERVING_NO_INVOCATIONS_SECONDS,
+)
+MONITOR_SETTINGS = MonitorSettings(
+    function=FunctionSettings(
+        runtime=constants.LAMBDA_RUNTIME,
+        handler=constants.MONITOR_HANDLER,
+        timeout_seconds=constants.MONITOR_TIMEOUT_SECONDS,
+        memory_mb=constants.MONITOR_MEMORY_MB,
+        reserved_concurrency=constants.MONITOR_RESERVED_CONCURRENCY,
+        log_retention_days=constants.LAMBDA_LOG_RETENTION_DAYS,
+        asset_excludes=constants.MONITOR_ASSET_EXCLUDES,
+    ),
+    schedule_minute=constants.MONITOR_SCHEDULE_MINUTE,
+    metrics_namespace=constants.MONITOR_METRICS_NAMESPACE,
+    endpoint_dimension=constants.MONITOR_ENDPOINT_DIMENSION,
+    alarm_period_seconds=constants.MONITOR_ALARM_PERIOD_SECONDS,
+    event_source=constants.MONITOR_EVENT_SOURCE,
+    retraining_detail_type=constants.RETRAINING_DETAIL_TYPE,
+    thresholds=MonitorThresholds(
+        low_confidence_threshold=constants.MONITOR_LOW_CONFIDENCE_THRESHOLD,
+        min_predictions_for_drift=constants.MONITOR_MIN_PREDICTIONS_FOR_DRIFT,
+        max_ground_truth_labels=constants.MONITOR_MAX_GROUND_TRUTH_LABELS,
+        max_label_psi=constants.MONITOR_MAX_LABEL_PSI,
+        max_confidence_psi=constants.MONITOR_MAX_CONFIDENCE_PSI,
+        max_input_length_psi=constants.MONITOR_MAX_INPUT_LENGTH_PSI,
+        min_accuracy=constants.MONITOR_MIN_ACCURACY,
+        min_labelled_predictions=constants.MONITOR_MIN_LABELLED_PREDICTIONS,
+        max_low_confidence_share=constants.MONITOR_MAX_LOW_CONFIDENCE_SHARE,
+    ),
+    delivery_failure_retention_days=constants.MONITOR_DELIVERY_FAILURE_RETENTION_DAYS,
+    environment_names=constants.MONITOR_ENVIRONMENT_NAMES,
 )
 
 
@@ -151,6 +217,9 @@ class SentimentEndpointStack(PipelineStack):
             retention_days=constants.SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS,
             encryption_key=self.encryption_key,
         ).log_group
+        # Captured requests and responses go to a bucket of their own (ADR-0070), named by
+        # derivation so that the endpoint can name it before the bucket's construct exists.
+        capture_bucket_name = naming.capture_bucket_name(Aws.ACCOUNT_ID, Aws.REGION)
         serving = ServingEndpoint(
             self,
             "Serving",
@@ -167,11 +236,33 @@ class SentimentEndpointStack(PipelineStack):
             metrics_namespace=constants.SAGEMAKER_ENDPOINT_NAMESPACE,
             log_group=self.log_group,
             volume_key=self.encryption_key,
+            data_capture=DataCapture(
+                bucket_name=capture_bucket_name,
+                prefix=constants.DATA_CAPTURE_PREFIX,
+                key=self.encryption_key,
+                sampling_percentage=constants.DATA_CAPTURE_SAMPLING_PERCENTAGE,
+                json_content_types=constants.DATA_CAPTURE_JSON_CONTENT_TYPES,
+            ),
         )
         self.execution_role = serving.execution_role
         self.model = serving.model
         self.endpoint_config = serving.endpoint_config
         self.endpoint = serving.endpoint
+
+        # After the serving resources in the template: the local emulator (moto) lists a stack's
+        # resources in template order and stops at the first one it cannot create (ADR-0066).
+        self.capture = CaptureBucket(
+            self,
+            "Capture",
+            bucket_name=capture_bucket_name,
+            access_log_bucket_name=naming.capture_access_log_bucket_name(
+                Aws.ACCOUNT_ID, Aws.REGION
+            ),
+            encryption_key=self.encryption_key,
+            retention=CAPTURE_RETENTION,
+        )
+        # SageMaker writes captures as soon as the endpoint serves: the bucket comes first.
+        self.endpoint_config.node.add_dependency(self.capture.bucket)
 
         autoscaling = CpuAutoscaling(
             self,
@@ -218,10 +309,68 @@ class SentimentEndpointStack(PipelineStack):
             instance_types=[model_instance],
             log_encryption_key=self.encryption_key,
             volume_key_arn=self.endpoint_config.kms_key_id,
+            capture_key_arn=self.encryption_key.key_arn,
             function_name=naming.rollout_function_name,
             settings=ROLLOUT_SETTINGS,
             alarm_actions=alarm_actions,
             asset_path=ROLLOUT_ASSET_PATH,
+        )
+
+        # The live endpoint watched: errors, latency, saturation, silence (ADR-0070).
+        self.serving_alarms = ServingAlarms(
+            self,
+            "ServingAlarms",
+            endpoint_name=self.endpoint_name,
+            variant_name=self.variant_name,
+            instance_vcpus=constants.SAGEMAKER_INSTANCE_VCPUS[model_instance],
+            instance_gpus=constants.SAGEMAKER_INSTANCE_GPUS.get(model_instance, 0),
+            settings=SERVING_ALARM_SETTINGS,
+            alarm_actions=alarm_actions,
+        )
+        # ... and what it answers: drift and quality from the captured traffic, hourly.
+        self.monitor = ModelMonitor(
+            self,
+            "Monitor",
+            endpoint_name=self.endpoint_name,
+            variant_name=self.variant_name,
+            capture=self.capture,
+            capture_key=self.encryption_key,
+            model_parameter_name=self.model_parameter_name,
+            model_bucket_name=self.model_bucket_name,
+            model_key_prefix=constants.MODEL_KEY_PREFIX,
+            metrics_file_suffix=constants.METRICS_FILE_SUFFIX,
+            # The baseline is found through the registry lambda-stack deploys (ADR-0071).
+            model_package_group=naming.model_package_group_name,
+            function_name=naming.monitor_function_name,
+            event_bus_name=naming.monitor_event_bus_name,
+            retraining_topic_name=naming.retraining_topic_name,
+            settings=MONITOR_SETTINGS,
+            alarm_actions=alarm_actions,
+            asset_path=RUNTIME_ASSET_PATH,
+        )
+        self.dashboard = PipelineDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=naming.dashboard_name,
+            sources=DashboardSources(
+                registration_namespace=naming.registration_metrics_namespace,
+                registration_metrics=constants.DASHBOARD_REGISTRATION_METRICS,
+                rollout_namespace=constants.ROLLOUT_METRICS_NAMESPACE,
+                rollout_dimensions={constants.ROLLOUT_METRICS_STACK_DIMENSION: self.stack_name},
+                rollout_metrics=constants.DASHBOARD_ROLLOUT_METRICS,
+                monitoring_namespace=constants.MONITOR_METRICS_NAMESPACE,
+                monitoring_dimensions={constants.MONITOR_ENDPOINT_DIMENSION: self.endpoint_name},
+                drift_metrics=constants.MONITOR_DRIFT_METRICS,
+                quality_metrics=constants.MONITOR_QUALITY_METRICS,
+                volume_metrics=constants.MONITOR_VOLUME_METRICS,
+            ),
+            serving_metrics=self.serving_alarms.metrics,
+            alarms=[
+                *self.deployment.rollback_alarms,
+                *self.rollout.alarms,
+                *self.serving_alarms.alarms,
+                *self.monitor.alarms,
+            ],
         )
 
         # Every resource but the key, whose template carries no tags (operations/keys.py).

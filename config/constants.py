@@ -37,9 +37,25 @@ def runtime_asset_excludes(handler: str, package: str, *more: str) -> tuple[str,
     out because nothing re-includes them. Another function's code, present or added later,
     never ships.
     """
+    return runtime_asset_excludes_of(handler, package, *more)
+
+
+def runtime_asset_excludes_of(
+    handler: str, *packages: str, modules: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """``runtime_asset_excludes`` for a function that also imports single modules of another
+    function's package (``modules``: ``package/module.py``; the monitor reads the registry's
+    metrics file parser and nothing else of it): each with its package's ``__init__.py``."""
+    if not packages:
+        raise ValueError(f"{handler}: a function ships at least its own package")
     entry_module = handler.rsplit(".", 1)[0]
     included = [f"!{entry_module}.py"]
-    for name in (package, *more, RUNTIME_COMMON_PACKAGE):
+    for module in modules:
+        package, _, name = module.partition("/")
+        if not name.endswith(".py") or "/" in name:
+            raise ValueError(f"{module!r} is not a module of a package (package/module.py)")
+        included += [f"!{package}", f"!{package}/__init__.py", f"!{module}"]
+    for name in (*packages, RUNTIME_COMMON_PACKAGE):
         included += [f"!{name}", f"!{name}/*.py"]
     return ("*", ".*", *included)
 
@@ -161,6 +177,8 @@ def model_gate_policy() -> dict[str, object]:
 
 S3_BUCKET_NAME = "cdk-exercise-bucket"
 MODEL_ARTIFACT_SUFFIX = ".tar.gz"
+# A model's metrics file sits next to it: models/a/b.tar.gz -> models/a/b.metrics.json.
+METRICS_FILE_SUFFIX = ".metrics.json"
 MODEL_KEY_PREFIX = "models/"
 ACCESS_LOGS_PREFIX = "model-bucket/"
 NONCURRENT_MODEL_VERSION_RETENTION_DAYS = 365
@@ -189,6 +207,18 @@ def access_log_bucket_name(account: str, region: str) -> str:
     """The server-access-log bucket's name, derived from the model bucket's."""
     return f"{S3_BUCKET_NAME}-logs-{account}-{region}"
 
+
+def capture_bucket_name(account: str, region: str) -> str:
+    """The endpoint's data-capture bucket (SageMaker stack), never the model bucket."""
+    return f"{CAPTURE_BUCKET_BASE_NAME}-{account}-{region}"
+
+
+def capture_access_log_bucket_name(account: str, region: str) -> str:
+    """The capture bucket's server-access-log bucket; as long as the model's log bucket name."""
+    return f"{CAPTURE_BUCKET_BASE_NAME}-log-{account}-{region}"
+
+
+CAPTURE_BUCKET_BASE_NAME = "cdk-exercise-capture"
 
 _CONCRETE_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -410,3 +440,135 @@ def cdk_cfn_execution_role_name(account: str, region: str) -> str:
     `cdk destroy` pass to CloudFormation. A stack the rollout updated last remembers the
     rollout's narrow service role (ADR-0052); deleting it must pass this role explicitly."""
     return f"cdk-{CDK_BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account}-{region}"
+
+
+# --------------------------------------------------------------------------------------------
+# Model monitoring (SageMaker stack, ADR-0070)
+# --------------------------------------------------------------------------------------------
+
+# Data capture of the endpoint: requests and responses, application/json stored as JSON text
+# (any other content type is base64-encoded by SageMaker). At the traffic ADR-0070 states (1
+# request/s) capturing every request costs cents; lower it for a busy endpoint.
+DATA_CAPTURE_SAMPLING_PERCENTAGE = 100
+DATA_CAPTURE_JSON_CONTENT_TYPES = ("application/json",)
+# Key prefixes in the capture bucket: SageMaker writes <capture>/<endpoint>/<variant>/yyyy/mm/dd/hh,
+# labellers write ground truth (merge format) under <ground truth>/yyyy/mm/dd/hh, the monitor
+# writes one summary per window under <summaries>/<endpoint>/yyyy/mm/dd/hh.json.
+DATA_CAPTURE_PREFIX = "data-capture"
+GROUND_TRUTH_PREFIX = "ground-truth"
+MONITOR_SUMMARY_PREFIX = "monitoring-summaries"
+# Captured requests hold customers' text: kept long enough to investigate an alarm, no longer.
+DATA_CAPTURE_RETENTION_DAYS = 30
+GROUND_TRUTH_RETENTION_DAYS = 90
+MONITOR_SUMMARY_RETENTION_DAYS = 400
+# A deleted or overwritten object version is kept this long (versioning guards mistakes).
+CAPTURE_NONCURRENT_VERSION_RETENTION_DAYS = 7
+CAPTURE_ACCESS_LOG_RETENTION_DAYS = ACCESS_LOG_RETENTION_DAYS
+
+# The monitor function.
+MONITOR_FUNCTION_NAME = "model-monitor"
+MONITOR_HANDLER = "monitor_handler.lambda_handler"
+# monitor_handler.py, monitoring/, the registry's metrics file parser and common/.
+MONITOR_ASSET_EXCLUDES = runtime_asset_excludes_of(
+    MONITOR_HANDLER, "monitoring", modules=("registry/metrics_file.py",)
+)
+# 100,000 captured records take 7.3 s on one laptop core and 3.2 MB of Python allocations
+# (scripts/bench_monitor.py); 512 MB gives Lambda about a third of a vCPU, so such a window
+# needs about 25 s: 300 s leaves a tenfold margin (ADR-0070).
+MONITOR_TIMEOUT_SECONDS = 300
+MONITOR_MEMORY_MB = 512
+# One window at a time: two runs of one window cannot both publish (the summary is written with
+# If-None-Match), and one run is enough.
+MONITOR_RESERVED_CONCURRENCY = 1
+# Hourly, at this minute past the hour: SageMaker files a capture by the hour of the request and
+# writes it within minutes, so the previous hour is complete by then.
+MONITOR_SCHEDULE_MINUTE = 15
+MONITOR_METRICS_NAMESPACE = "ModelMonitoring"
+MONITOR_ENDPOINT_DIMENSION = "EndpointName"
+# What the monitor computes and when it recommends retraining (and the alarms fire).
+MONITOR_LOW_CONFIDENCE_THRESHOLD = 0.6
+MONITOR_MIN_PREDICTIONS_FOR_DRIFT = 100
+MONITOR_MAX_GROUND_TRUTH_LABELS = 200_000
+# PSI: < 0.1 no shift, 0.1-0.25 moderate, > 0.25 significant (the usual reading, ADR-0070).
+MONITOR_MAX_LABEL_PSI = 0.2
+MONITOR_MAX_CONFIDENCE_PSI = 0.2
+MONITOR_MAX_INPUT_LENGTH_PSI = 0.25
+MONITOR_MIN_ACCURACY = 0.8
+MONITOR_MIN_LABELLED_PREDICTIONS = 50
+MONITOR_MAX_LOW_CONFIDENCE_SHARE = 0.3
+# The monitor's alarms look at hourly datapoints, each stamped with its window's start.
+MONITOR_ALARM_PERIOD_SECONDS = 3600
+# "Retraining recommended" events go to this bus; the data-science team subscribes through the
+# topic below (or a rule of its own on the bus).
+MONITOR_EVENT_BUS_NAME = "model-monitoring"
+MONITOR_EVENT_SOURCE = "model-pipeline.monitoring"
+RETRAINING_TOPIC_NAME = "model-retraining-recommended"
+MONITOR_DASHBOARD_NAME = "model-pipeline"
+# Scheduled runs and retraining notifications EventBridge could not deliver (SQS keeps 14 days).
+MONITOR_DELIVERY_FAILURE_RETENTION_DAYS = 14
+
+# Serving alarms (every one to the operations topic). Instance metrics: percent per core/GPU
+# summed over the instance (CPU 0-400 % on 4 vCPUs), memory and disk 0-100 %.
+SERVING_ALARM_PERIOD_SECONDS = 300
+SERVING_ALARM_EVALUATION_PERIODS = 3
+SERVING_ALARM_DATAPOINTS_TO_ALARM = 2
+SERVING_ALARM_5XX_THRESHOLD = 1
+SERVING_ALARM_4XX_THRESHOLD = 10
+SERVING_ALARM_LATENCY_P99_MICROSECONDS = ALARM_MODEL_LATENCY_P99_MICROSECONDS
+SERVING_ALARM_CPU_PERCENT = 90
+SERVING_ALARM_GPU_PERCENT = 90
+SERVING_ALARM_MEMORY_PERCENT = 90
+# Data capture stops when the instance disk is above 75 % used: alarm before it does.
+SERVING_ALARM_DISK_PERCENT = 70
+# No invocation at all for this long raises an alarm (missing data is breaching).
+SERVING_NO_INVOCATIONS_SECONDS = 3600
+# GPUs per instance type; GPUUtilization is per GPU summed (0-100 % per GPU). An instance type
+# not listed has no GPU and no GPU alarm.
+SAGEMAKER_INSTANCE_GPUS = {
+    "ml.g4dn.xlarge": 1,
+    "ml.g4dn.2xlarge": 1,
+    "ml.g4dn.4xlarge": 1,
+    "ml.g5.xlarge": 1,
+    "ml.g5.2xlarge": 1,
+}
+# The metrics the dashboard shows (each written by its function: test_runtime_contract.py).
+DASHBOARD_REGISTRATION_METRICS = (
+    "ModelRegistered",
+    EVENT_REJECTED_METRIC,
+    REGISTERED_MODEL_DELETED_METRIC,
+    REGISTERED_MODEL_OVERWRITTEN_METRIC,
+)
+DASHBOARD_ROLLOUT_METRICS = (
+    "RolloutStarted",
+    "RolloutSucceeded",
+    "RolloutRolledBack",
+    "RolloutFailed",
+)
+MONITOR_DRIFT_METRICS = ("LabelDriftPSI", "ConfidenceDriftPSI", "InputLengthDriftPSI")
+MONITOR_QUALITY_METRICS = ("Accuracy", "LowConfidenceShare")
+MONITOR_VOLUME_METRICS = ("CapturedRequests", "MalformedCaptureLines", "LabelledPredictions")
+# The "retraining recommended" event's detail-type (lambda/monitoring/report.py writes it).
+RETRAINING_DETAIL_TYPE = "Model Retraining Recommended"
+# Environment of the monitor function: settings field -> variable (lambda/monitoring/contract.py).
+MONITOR_ENVIRONMENT_NAMES = {
+    "endpoint_name": "ENDPOINT_NAME",
+    "variant_name": "VARIANT_NAME",
+    "capture_bucket": "CAPTURE_BUCKET",
+    "capture_prefix": "CAPTURE_PREFIX",
+    "ground_truth_prefix": "GROUND_TRUTH_PREFIX",
+    "summary_prefix": "SUMMARY_PREFIX",
+    "model_parameter_name": "MODEL_PARAMETER_NAME",
+    "model_bucket": "MODEL_BUCKET",
+    "model_package_group": "MODEL_PACKAGE_GROUP",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "event_source": "EVENT_SOURCE",
+    "metrics_namespace": METRICS_NAMESPACE_ENV_VAR,
+    "low_confidence_threshold": "LOW_CONFIDENCE_THRESHOLD",
+    "min_predictions_for_drift": "MIN_PREDICTIONS_FOR_DRIFT",
+    "max_ground_truth_labels": "MAX_GROUND_TRUTH_LABELS",
+    "max_label_psi": "MAX_LABEL_PSI",
+    "max_confidence_psi": "MAX_CONFIDENCE_PSI",
+    "max_input_length_psi": "MAX_INPUT_LENGTH_PSI",
+    "min_accuracy": "MIN_ACCURACY",
+    "min_labelled_predictions": "MIN_LABELLED_PREDICTIONS",
+}

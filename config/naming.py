@@ -93,6 +93,23 @@ class DeploymentNaming:
         return self.resource_name(constants.ROLLOUT_FUNCTION_NAME)
 
     @property
+    def monitor_function_name(self) -> str:
+        return self.resource_name(constants.MONITOR_FUNCTION_NAME)
+
+    @property
+    def monitor_event_bus_name(self) -> str:
+        """The bus the monitor sends "retraining recommended" events to."""
+        return self.resource_name(constants.MONITOR_EVENT_BUS_NAME)
+
+    @property
+    def retraining_topic_name(self) -> str:
+        return self.resource_name(constants.RETRAINING_TOPIC_NAME)
+
+    @property
+    def dashboard_name(self) -> str:
+        return self.resource_name(constants.MONITOR_DASHBOARD_NAME)
+
+    @property
     def model_parameter_name(self) -> str:
         """The one parameter the handler writes and the endpoint stack reads."""
         return self.parameter_name(constants.SSM_PARAMETER_MODEL)
@@ -112,6 +129,12 @@ class DeploymentNaming:
 
     def access_log_bucket_name(self, account: str, region: str) -> str:
         return self.resource_name(constants.access_log_bucket_name(account, region))
+
+    def capture_bucket_name(self, account: str, region: str) -> str:
+        return self.resource_name(constants.capture_bucket_name(account, region))
+
+    def capture_access_log_bucket_name(self, account: str, region: str) -> str:
+        return self.resource_name(constants.capture_access_log_bucket_name(account, region))
 
     @property
     def operations_key_name(self) -> str:

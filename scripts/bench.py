@@ -39,6 +39,12 @@ SYNTH_TARGET = 2.0  # app synth at most this many times the one-resource app's
 MAKE_TEST_TARGET_S = 60.0  # `make test` after setup, 2 cores
 FRESH_TEST_TARGET_S = 180.0  # fresh clone, `make test` including setup
 IMPORT_TARGET_MS = 50.0  # handler cold import over a bare `import boto3`
+# The monitor's core on one window of 100,000 captured records, on one local core. The function
+# has 512 MB (about a third of a vCPU) and 300 s: 30 s here is ~90 s there, a third of the
+# timeout; 64 MB of Python allocations is an eighth of its memory (ADR-0070).
+MONITOR_RECORDS = 100_000
+MONITOR_TARGET_S = 30.0
+MONITOR_TARGET_PEAK_MB = 64.0
 
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"} | {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
@@ -238,6 +244,16 @@ def bench_handler_import(runs: int) -> dict:
     }
 
 
+def bench_monitor_window() -> dict:
+    """scripts/bench_monitor.py in a fresh process (it puts lambda/ on its path)."""
+    result = subprocess.run(
+        [str(VENV_PY), str(REPO / "scripts" / "bench_monitor.py"), "--records",
+         str(MONITOR_RECORDS), "--runs", "3"],
+        env=ENV, check=True, capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
 def bench_aws_calls() -> dict:
     """AWS API calls per invocation, counted on moto by scripts/count_aws_calls.py."""
     result = subprocess.run(
@@ -347,6 +363,16 @@ def render(results: dict) -> str:
             f"{handler['boto3_client_ms']:.0f} ms) | <= {IMPORT_TARGET_MS:.0f} ms | "
             f"{_met(handler['client_overhead_ms'] <= IMPORT_TARGET_MS)} |"
         )
+    monitor = results.get("monitor")
+    if monitor:
+        peak_mb = monitor["peak_traced_bytes"] / 2**20
+        met = monitor["seconds"] <= MONITOR_TARGET_S and peak_mb <= MONITOR_TARGET_PEAK_MB
+        lines.append(
+            f"| monitor, one window of {monitor['records']:,} captured records | "
+            f"{monitor['seconds']:.1f} s, {peak_mb:.1f} MB peak | <= {MONITOR_TARGET_S:.0f} s, "
+            f"<= {MONITOR_TARGET_PEAK_MB:.0f} MB | "
+            f"{_met(met)} |"
+        )
     for case, calls in results.get("aws_calls", {}).items():
         puts = calls.get("ssm.PutParameter", 0)
         target = "1 PutParameter" if case != "ignored_event" else "0 PutParameter"
@@ -378,6 +404,7 @@ def main(argv: list[str]) -> int:
     steps = [
         ("handler import", "handler_import", lambda: bench_handler_import(args.runs)),
         ("AWS calls per invocation", "aws_calls", bench_aws_calls),
+        ("monitor, one window", "monitor", bench_monitor_window),
         ("app import with/without bytecode", "app_import", lambda: bench_app_import(args.runs)),
         ("cdk synth app vs one-resource app", "synth", lambda: bench_synth(args.runs)),
         ("test layers", "layers", lambda: bench_layers(max(1, args.runs // 2))),

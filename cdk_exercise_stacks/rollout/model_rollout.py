@@ -148,6 +148,7 @@ class ModelRollout(Construct):
         instance_types: Sequence[str],
         log_encryption_key: kms.Key,
         volume_key_arn: str | None = None,
+        capture_key_arn: str | None = None,
         function_name: str | None = None,
         settings: RolloutSettings,
         alarm_actions: Sequence[cloudwatch.IAlarmAction],
@@ -185,6 +186,7 @@ class ModelRollout(Construct):
             rollback_alarms=rollback_alarms,
             instance_types=instance_types,
             volume_key_arn=volume_key_arn,
+            capture_key_arn=capture_key_arn,
         )
         self.cfn_role_arn = self.service_role.role.role_arn
         read_parameters = [parameter_name]

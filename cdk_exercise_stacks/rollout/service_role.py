@@ -84,6 +84,7 @@ class RolloutServiceRole(Construct):
         rollback_alarms: Sequence[cloudwatch.IAlarm],
         instance_types: Sequence[str],
         volume_key_arn: str | None = None,
+        capture_key_arn: str | None = None,
     ) -> None:
         """
         :param endpoint_name: the endpoint's name, the only endpoint the role may update.
@@ -94,6 +95,8 @@ class RolloutServiceRole(Construct):
             reads during the update.
         :param volume_key_arn: the endpoint configuration's KmsKeyId, if it has one: SageMaker
             creates a grant on it for the new fleet's volumes.
+        :param capture_key_arn: the data capture's KmsKeyId, if capture is on: a replacement
+            endpoint configuration names it too (ADR-0070).
         """
         super().__init__(scope, construct_id)
         if not rollback_alarms:
@@ -185,6 +188,16 @@ class RolloutServiceRole(Construct):
                     conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
                 ),
             ]
+        if capture_key_arn is not None:
+            # The endpoint configuration's create handler describes every KmsKeyId it names;
+            # the captures themselves are written by the model's execution role.
+            statements.append(
+                iam.PolicyStatement(
+                    sid="DescribeCaptureKey",
+                    actions=["kms:DescribeKey"],
+                    resources=[capture_key_arn],
+                )
+            )
 
         # One customer-managed policy, no inline policy (ADR-0055).
         self.role, self.policy = role_with_managed_policy(

@@ -16,7 +16,8 @@ storage with a hardware module (ADR-0048).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
@@ -41,6 +42,39 @@ ENDPOINT_LOG_ACTIONS = (
     "logs:DescribeLogStreams",
     "logs:PutLogEvents",
 )
+
+
+# What SageMaker needs to write a capture file encrypted with the capture key (SSE-KMS):
+# https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html
+CAPTURE_KEY_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
+
+
+@dataclass(frozen=True)
+class DataCapture:
+    """Where and how the endpoint captures requests and responses (ADR-0070).
+
+    :param bucket_name: the capture bucket (``DestinationS3Uri`` is ``s3://<bucket>/<prefix>``).
+    :param key: encrypts the capture files (``KmsKeyId``).
+    :param json_content_types: stored as JSON text; any other type is base64-encoded.
+    """
+
+    bucket_name: str
+    prefix: str
+    key: kms.IKey
+    sampling_percentage: int
+    json_content_types: Sequence[str]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.sampling_percentage <= 100:
+            raise ValueError(
+                f"data capture sampling percentage must be 0-100, got {self.sampling_percentage}"
+            )
+        if not self.prefix.strip("/"):
+            raise ValueError("data capture needs a key prefix of its own in the bucket")
+
+    @property
+    def destination_s3_uri(self) -> str:
+        return f"s3://{self.bucket_name}/{self.prefix.strip('/')}"
 
 
 def has_instance_storage(instance_type: str, storage_families: Collection[str]) -> bool:
@@ -71,6 +105,7 @@ class ServingEndpoint(Construct):
         metrics_namespace: str,
         log_group: logs.ILogGroup,
         volume_key: kms.IKey,
+        data_capture: DataCapture | None = None,
     ) -> None:
         """
         :param instance_storage_families: the instance families with local NVMe storage, where
@@ -80,8 +115,12 @@ class ServingEndpoint(Construct):
         :param log_group: the endpoint's log group (``/aws/sagemaker/Endpoints/<name>``); the
             role may write to it only, and the endpoint is created after it.
         :param volume_key: encrypts the storage volume, where ``instance_type`` allows one.
+        :param data_capture: captures requests and responses; the role may write only the
+            endpoint's own capture prefix.
         """
         super().__init__(scope, construct_id)
+        self.data_capture = data_capture
+        self._endpoint_name = endpoint_name
         self.execution_role, self.execution_policy = self._execution_role(
             image=image,
             model_bucket_name=model_bucket_name,
@@ -121,6 +160,7 @@ class ServingEndpoint(Construct):
                     initial_variant_weight=1.0,
                 )
             ],
+            data_capture_config=self._data_capture_config(),
         )
 
         self.endpoint = sagemaker.CfnEndpoint(
@@ -133,6 +173,51 @@ class ServingEndpoint(Construct):
         # endpoint's instances started first.
         self.endpoint.node.add_dependency(log_group)
         self._acknowledge_findings(instance_type)
+
+    def _data_capture_config(self) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | None:
+        capture = self.data_capture
+        if capture is None:
+            return None
+        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+            enable_capture=True,
+            initial_sampling_percentage=capture.sampling_percentage,
+            destination_s3_uri=capture.destination_s3_uri,
+            kms_key_id=capture.key.key_arn,
+            capture_options=[
+                sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode)
+                for mode in ("Input", "Output")
+            ],
+            capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                json_content_types=list(capture.json_content_types)
+            ),
+        )
+
+    def _capture_statements(self) -> list[iam.PolicyStatement]:
+        """Write the endpoint's own capture prefix, encrypting with the capture key through S3."""
+        capture = self.data_capture
+        if capture is None:
+            return []
+        self.capture_objects_arn = Stack.of(self).format_arn(
+            service="s3",
+            region="",
+            account="",
+            resource=capture.bucket_name,
+            resource_name=f"{capture.prefix.strip('/')}/{self._endpoint_name}/*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        return [
+            iam.PolicyStatement(
+                sid="WriteOwnDataCapture",
+                actions=["s3:PutObject"],
+                resources=[self.capture_objects_arn],
+            ),
+            iam.PolicyStatement(
+                sid="EncryptDataCapture",
+                actions=list(CAPTURE_KEY_ACTIONS),
+                resources=[capture.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"}},
+            ),
+        ]
 
     def _execution_role(
         self,
@@ -181,6 +266,7 @@ class ServingEndpoint(Construct):
                 resources=[own_log_group_arn, f"{own_log_group_arn}:log-stream:*"],
             ),
             put_metric_data_statement(metrics_namespace, sid="PutEndpointMetrics"),
+            *self._capture_statements(),
         ]
         role, policy = role_with_managed_policy(
             self,
@@ -200,6 +286,10 @@ class ServingEndpoint(Construct):
             wildcard_resource_finding(self, model_objects_arn),
             wildcard_resource_finding(self, f"{own_log_group_arn}:log-stream:*"),
         ]
+        if self.data_capture is not None:
+            self._wildcard_findings.append(
+                wildcard_resource_finding(self, self.capture_objects_arn)
+            )
         return role, policy
 
     def _acknowledge_findings(self, instance_type: str) -> None:
@@ -225,7 +315,8 @@ class ServingEndpoint(Construct):
 _EXECUTION_ROLE_WILDCARDS = (
     "ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permission "
     "(the latter conditioned on the endpoint namespace); models/* is the model key prefix and "
-    "log-stream:* the streams of the endpoint's own log group"
+    "log-stream:* the streams of the endpoint's own log group; data-capture/<endpoint>/* the "
+    "endpoint's own capture files (ADR-0070)"
 )
 _INSTANCE_STORAGE = (
     "{instance_type} has local NVMe instance storage, which SageMaker encrypts with a hardware "

@@ -39,7 +39,9 @@ WRITE_ONCE_SID = "ModelsAreWriteOnce"
 ONLY_UPLOADERS_SID = "OnlyModelUploadersWrite"
 
 
-def _private_tls_only_bucket_props() -> dict:
+def private_tls_only_bucket_props() -> dict:
+    """Private (owner-enforced, public access blocked), TLS 1.2+ only, SSE-S3, versioned,
+    retained: the properties every bucket of the pipeline starts from."""
     return {
         "encryption": s3.BucketEncryption.S3_MANAGED,
         "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
@@ -93,7 +95,7 @@ class ModelBucket(Construct):
                     noncurrent_version_expiration=Duration.days(access_log_retention_days),
                 )
             ],
-            **_private_tls_only_bucket_props(),
+            **private_tls_only_bucket_props(),
         )
 
         self.bucket = s3.Bucket(
@@ -109,7 +111,7 @@ class ModelBucket(Construct):
                     ),
                 )
             ],
-            **_private_tls_only_bucket_props(),
+            **private_tls_only_bucket_props(),
         )
         # From the derived name, not the bucket's GetAtt: the log bucket's policy names the
         # source bucket without a reference, as deployed stacks already have it (a GetAtt would

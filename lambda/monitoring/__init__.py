@@ -1,4 +1,4 @@
-"""The model monitor's pure core (ADR-0070): no AWS calls, standard library only.
+"""The model monitor (ADR-0070): a pure core (standard library, no AWS calls) and its adapters.
 
 - ``capture``: SageMaker's data-capture and ground-truth JSON Lines formats, the object key
   layout of an hour, and a streaming line parser that counts malformed lines by reason.
@@ -7,6 +7,9 @@
 - ``report``: a window summary as CloudWatch metric data, as a JSON document without captured
   text, and the "retraining recommended" decision.
 
-Modules import each other relatively and nothing outside this package, so the package runs
-unchanged wherever the monitor function's asset puts it.
+The pure core imports nothing outside this package. Beside it, the function's adapters (they
+call AWS through clients they are given): ``contract`` and ``settings`` (the environment),
+``storage`` (S3 listing and line streaming), ``baseline`` (the served model's metrics file,
+through the registry's parser ``registry.metrics_file``) and ``run`` (one window, published once);
+``monitor_handler.py`` is the entry point.
 """

@@ -54,6 +54,13 @@ def _model_package_events_scoped(resource: ResourceView) -> NagRuleCompliance:
     return compliant_if(sagemaker_rules.model_package_group_scope_problem(pattern) is None)
 
 
+def _data_capture_encrypted(resource: ResourceView) -> NagRuleCompliance:
+    if "DataCaptureConfig" not in resource.properties:
+        return NagRuleCompliance.NOT_APPLICABLE
+    problem = sagemaker_rules.data_capture_encryption_problem(resource.properties)
+    return compliant_if(problem is None)
+
+
 class SageMakerServingChecks(ProjectNagPack):
     """Generated Model/EndpointConfig names, an autoscaled endpoint, capacity kept on update."""
 
@@ -115,5 +122,17 @@ class SageMakerServingChecks(ProjectNagPack):
                 ),
                 resource_types=EVENT_RULE,
                 check=_model_package_events_scoped,
+            ),
+            Rule(
+                suffix="DataCaptureEncrypted",
+                info="The endpoint configuration captures requests and responses without "
+                "DataCaptureConfig.KmsKeyId.",
+                explanation=(
+                    "Captured payloads are customers' text; they must be encrypted with a key "
+                    "the configuration names, not whatever the destination bucket defaults to "
+                    "(ADR 0070)."
+                ),
+                resource_types=ENDPOINT_CONFIG,
+                check=_data_capture_encrypted,
             ),
         )

@@ -120,3 +120,18 @@ def _pattern(event_pattern: Any) -> dict[str, Any]:
         except ValueError:
             return {}
     return event_pattern if isinstance(event_pattern, dict) else {}
+
+
+def data_capture_encryption_problem(properties: Mapping[str, Any]) -> str | None:
+    """Captured requests and responses are customers' data: an endpoint configuration that
+    captures them must name the KMS key they are encrypted with (``DataCaptureConfig.KmsKeyId``);
+    without it they are written under whatever the destination bucket does by default, which
+    nothing in the configuration guarantees (ADR-0070). None when capture is off or absent."""
+    capture = properties.get("DataCaptureConfig")
+    if not isinstance(capture, Mapping):
+        return None
+    if capture.get("EnableCapture") is False:
+        return None
+    if capture.get("KmsKeyId") in (None, ""):
+        return "DataCaptureConfig captures traffic without a KmsKeyId"
+    return None

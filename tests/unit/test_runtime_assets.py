@@ -20,19 +20,29 @@ from config import constants
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / constants.RUNTIME_DIR
 # What the Lambda Python runtime provides besides the asset (boto3 and botocore: ADR-0013).
 PROVIDED = set(sys.stdlib_module_names) | {"__future__", "boto3", "botocore"}
-# Each function: its stack, its handler string, its packages; the exclude globs it is staged with.
+# Each function: its stack, its handler string, the packages it ships whole, the single modules it
+# ships of another package; the exclude globs it is staged with.
 FUNCTIONS = {
     "registration": (
         constants.LAMBDA_STACK_NAME,
         constants.LAMBDA_HANDLER,
         ("registration", "registry"),
+        (),
         constants.REGISTRATION_ASSET_EXCLUDES,
     ),
     "rollout": (
         constants.SAGEMAKER_STACK_NAME,
         constants.ROLLOUT_HANDLER,
         ("rollout",),
+        (),
         constants.ROLLOUT_ASSET_EXCLUDES,
+    ),
+    "monitor": (
+        constants.SAGEMAKER_STACK_NAME,
+        constants.MONITOR_HANDLER,
+        ("monitoring",),
+        ("registry/metrics_file.py",),
+        constants.MONITOR_ASSET_EXCLUDES,
     ),
 }
 
@@ -41,14 +51,19 @@ def shipped_files(directory: Path) -> set[str]:
     return {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
 
 
-def expected_files(handler: str, own_packages: tuple[str, ...]) -> set[str]:
-    """The entry module and the ``.py`` files of the function's package and of ``common/``, as
-    the source tree has them."""
+def expected_files(
+    handler: str, packages: tuple[str, ...], modules: tuple[str, ...] = ()
+) -> set[str]:
+    """The entry module, the ``.py`` files of the function's packages and of ``common/``, and
+    each single module with its package's ``__init__.py``, as the source tree has them."""
     entry = handler.rsplit(".", 1)[0] + ".py"
-    packages = (*own_packages, constants.RUNTIME_COMMON_PACKAGE)
-    return {entry} | {
-        f"{name}/{p.name}" for name in packages for p in (RUNTIME_DIR / name).glob("*.py")
-    }
+    whole = (*packages, constants.RUNTIME_COMMON_PACKAGE)
+    singles = {m for module in modules for m in (f"{module.split('/')[0]}/__init__.py", module)}
+    return (
+        {entry}
+        | {f"{name}/{p.name}" for name in whole for p in (RUNTIME_DIR / name).glob("*.py")}
+        | singles
+    )
 
 
 def staged_asset(synthesized_app, stack: str, handler: str) -> Path:
@@ -125,15 +140,15 @@ def import_closure(directory: Path, entry: str) -> tuple[set[str], set[str]]:
 def test_each_asset_holds_exactly_its_entry_module_its_package_and_common(
     synthesized_app, function
 ):
-    stack, handler, packages, _ = FUNCTIONS[function]
+    stack, handler, packages, modules, _ = FUNCTIONS[function]
     staged = staged_asset(synthesized_app, stack, handler)
 
-    assert shipped_files(staged) == expected_files(handler, packages)
+    assert shipped_files(staged) == expected_files(handler, packages, modules)
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_each_asset_imports_exactly_what_it_ships(synthesized_app, function):
-    stack, handler, _, _ = FUNCTIONS[function]
+    stack, handler, _, _, _ = FUNCTIONS[function]
     staged = staged_asset(synthesized_app, stack, handler)
     entry = handler.rsplit(".", 1)[0]
 
@@ -149,7 +164,7 @@ def test_the_excludes_leave_caches_tests_and_other_functions_out(tmp_path, funct
     """CDK's own staging (the AssetStaging that ``Code.from_asset`` uses) applied to a runtime
     directory cluttered as a working copy gets: caches, dot-files, notes, stray tests, the other
     functions' code and a function added later."""
-    _, handler, packages, excludes = FUNCTIONS[function]
+    _, handler, packages, modules, excludes = FUNCTIONS[function]
     runtime = tmp_path / "runtime"
     cluttered = [
         "lambda_handler.py",
@@ -162,7 +177,7 @@ def test_the_excludes_leave_caches_tests_and_other_functions_out(tmp_path, funct
         "README.md",
         *(
             f"{name}/{file}"
-            for name in ("registration", "registry", "rollout", "monitoring", "common")
+            for name in ("registration", "rollout", "monitoring", "registry", "common")
             for file in (
                 "__init__.py",
                 "core.py",
@@ -186,9 +201,13 @@ def test_the_excludes_leave_caches_tests_and_other_functions_out(tmp_path, funct
     entry = handler.rsplit(".", 1)[0] + ".py"
     assert staged == {
         entry,
-        *(f"{package}/{file}" for package in packages for file in ("__init__.py", "core.py")),
-        "common/__init__.py",
-        "common/core.py",
+        *(
+            f"{name}/{file}"
+            for name in (*packages, "common")
+            for file in ("__init__.py", "core.py")
+        ),
+        *(f"{module.split('/')[0]}/__init__.py" for module in modules),
+        # A single module ships only if the package has it: none of the clutter is one.
     }
 
 

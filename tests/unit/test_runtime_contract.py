@@ -18,6 +18,9 @@ from cdk_exercise_stacks.rollout.model_rollout import FOREIGN_EVENT_IGNORED_METR
 from common import metrics as common_metrics
 from config import constants
 from config.naming import DeploymentNaming
+from monitoring import contract as monitoring
+from monitoring import report as monitoring_report
+from monitoring.settings import load_settings as load_monitor_settings
 from registration import contract as registration
 from registration.s3_events import CREATED_PREFIX, REMOVAL_EVENT_NAMES
 from registration.settings import load_settings as load_registration_settings
@@ -60,7 +63,7 @@ def _rule_pattern(template: dict, source: str) -> dict:
     [pattern] = [
         r["Properties"]["EventPattern"]
         for r in _resources(template, "AWS::Events::Rule")
-        if r["Properties"]["EventPattern"]["source"] == [source]
+        if r["Properties"].get("EventPattern", {}).get("source") == [source]
     ]
     return pattern
 
@@ -81,6 +84,7 @@ def test_every_function_reads_its_metrics_namespace_from_the_variable_the_stacks
     [
         (LAMBDA_STACK, constants.LAMBDA_HANDLER),
         (ENDPOINT_STACK, constants.ROLLOUT_HANDLER),
+        (ENDPOINT_STACK, constants.MONITOR_HANDLER),
     ],
 )
 def test_each_handler_string_names_a_function_of_its_entry_module(templates, stack, handler):
@@ -306,3 +310,82 @@ def test_the_gate_alarm_watches_the_metric_the_registry_writes(templates):
 
 def test_the_metrics_files_the_function_may_read_are_the_ones_the_parser_names():
     assert constants.MODEL_METRICS_FILE_SUFFIX == METRICS_FILE_SUFFIX
+
+
+# -- monitor -------------------------------------------------------------------------------------
+
+
+def _monitor_variables(templates) -> dict:
+    return _function(templates[ENDPOINT_STACK], constants.MONITOR_HANDLER)["Environment"][
+        "Variables"
+    ]
+
+
+def test_the_monitor_reads_the_env_vars_its_construct_sets(templates):
+    variables = _monitor_variables(templates)
+    optional = {monitoring.MODEL_PACKAGE_GROUP_ENV_VAR}
+
+    assert set(constants.MONITOR_ENVIRONMENT_NAMES.values()) == {
+        *monitoring.REQUIRED_ENV_VARS,
+        *optional,
+        common_metrics.METRICS_NAMESPACE_ENV_VAR,
+    }
+    assert set(variables) - optional == {
+        *monitoring.REQUIRED_ENV_VARS,
+        common_metrics.METRICS_NAMESPACE_ENV_VAR,
+    }
+
+
+def test_the_monitor_accepts_the_environment_the_stack_gives_it(templates):
+    variables = {
+        name: value if isinstance(value, str) else "capture-bucket"  # the bucket's Ref
+        for name, value in _monitor_variables(templates).items()
+    }
+
+    settings = load_monitor_settings(variables)
+
+    assert settings.metrics_namespace == monitoring_report.NAMESPACE
+    assert settings.thresholds.max_label_psi == constants.MONITOR_MAX_LABEL_PSI
+    assert settings.event_source == constants.MONITOR_EVENT_SOURCE
+
+
+def test_the_monitoring_namespace_dimension_and_event_are_the_ones_the_stack_uses():
+    assert monitoring_report.NAMESPACE == constants.MONITOR_METRICS_NAMESPACE
+    assert monitoring_report.ENDPOINT_DIMENSION == constants.MONITOR_ENDPOINT_DIMENSION
+    assert monitoring_report.RETRAINING_DETAIL_TYPE == constants.RETRAINING_DETAIL_TYPE
+
+
+def test_the_alarmed_and_charted_monitoring_metrics_are_ones_the_function_writes(templates):
+    written = {
+        value
+        for name, value in vars(monitoring_report).items()
+        if name.isupper() and isinstance(value, str) and value[:1].isupper()
+    }
+    charted = {
+        *constants.MONITOR_DRIFT_METRICS,
+        *constants.MONITOR_QUALITY_METRICS,
+        *constants.MONITOR_VOLUME_METRICS,
+    }
+    alarmed = {
+        a["MetricName"] for a in _alarms_in(templates[ENDPOINT_STACK], monitoring_report.NAMESPACE)
+    }
+
+    assert charted <= written
+    assert alarmed <= written
+
+
+def test_the_charted_registration_and_rollout_metrics_are_ones_those_functions_write():
+    assert set(constants.DASHBOARD_REGISTRATION_METRICS) <= {
+        registration.MODEL_REGISTERED,
+        registration.EVENT_IGNORED,
+        registration.EVENT_REJECTED,
+        registration.REGISTERED_MODEL_DELETED,
+        registration.REGISTERED_MODEL_OVERWRITTEN,
+    }
+    assert set(constants.DASHBOARD_ROLLOUT_METRICS) <= set(rollout.METRIC_NAMES.values())
+
+
+def test_the_monitor_reads_metrics_files_where_the_registry_puts_them():
+    from registry.metrics_file import METRICS_FILE_SUFFIX
+
+    assert constants.METRICS_FILE_SUFFIX == METRICS_FILE_SUFFIX

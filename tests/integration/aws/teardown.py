@@ -172,6 +172,9 @@ def _plan_leftovers(
     buckets = [
         naming.model_bucket_name(account, region),
         naming.access_log_bucket_name(account, region),
+        # The capture bucket before its log bucket, as for the model bucket.
+        naming.capture_bucket_name(account, region),
+        naming.capture_access_log_bucket_name(account, region),
     ]
     plan.buckets = [name for name in buckets if _bucket_exists(clients.s3, name)]
     parameter = naming.model_parameter_name

@@ -46,7 +46,14 @@ EXPECTED_PACKS = {
         # the bucket policies (resource-policy semantics, ADR-0044)
         "MlopsIAM",
     },
-    constants.SAGEMAKER_STACK_NAME: {*STOCK_PACKS, "MlopsIAM", "MlopsLambda", "MlopsSageMaker"},
+    # MlopsS3: the data-capture bucket and its log bucket (ADR-0070)
+    constants.SAGEMAKER_STACK_NAME: {
+        *STOCK_PACKS,
+        "MlopsIAM",
+        "MlopsLambda",
+        "MlopsSageMaker",
+        "MlopsS3",
+    },
 }
 
 

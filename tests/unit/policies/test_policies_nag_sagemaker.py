@@ -92,6 +92,20 @@ def evaluation(tmp_path_factory):
         dimension="sagemaker:variant:DesiredProvisionedConcurrency",
     )
     endpoint("Unscaled")
+    for name, key in (("CaptureWithKey", "alias/capture"), ("CaptureWithoutKey", None)):
+        sagemaker.CfnEndpointConfig(
+            stack,
+            name,
+            production_variants=[variant],
+            data_capture_config=sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+                capture_options=[
+                    sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input")
+                ],
+                destination_s3_uri="s3://capture-bucket/data-capture",
+                initial_sampling_percentage=100,
+                kms_key_id=key,
+            ),
+        )
     endpoint("BlueGreenResetting", deployment_config=BLUE_GREEN)
     endpoint("BlueGreenRetaining", deployment_config=BLUE_GREEN, retain_all_variant_properties=True)
     s3.CfnBucket(stack, "NotSageMaker")
@@ -115,6 +129,7 @@ PACKAGE_EVENT = "SageMaker Model Package State Change"
 AUTOSCALED = "MlopsSageMaker-EndpointAutoscaled"
 RETAIN = "MlopsSageMaker-RetainCapacityOnUpdate"
 SCOPED = "MlopsSageMaker-ModelPackageEventsScopedToGroup"
+CAPTURE = "MlopsSageMaker-DataCaptureEncrypted"
 CASES = [
     ("MlopsSageMaker-GeneratedModelName", "GeneratedModel", "COMPLIANT"),
     ("MlopsSageMaker-GeneratedModelName", "NamedModel", "NON_COMPLIANT"),
@@ -135,6 +150,9 @@ CASES = [
     (SCOPED, "UnscopedPackageRule", "NON_COMPLIANT"),
     (SCOPED, "PrefixPackageRule", "NON_COMPLIANT"),
     (SCOPED, "EndpointRule", "NOT_APPLICABLE"),
+    (CAPTURE, "CaptureWithKey", "COMPLIANT"),
+    (CAPTURE, "CaptureWithoutKey", "NON_COMPLIANT"),
+    (CAPTURE, "GeneratedConfig", "NOT_APPLICABLE"),
 ]
 
 

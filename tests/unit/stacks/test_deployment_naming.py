@@ -70,6 +70,8 @@ def test_longest_allowed_prefix_still_gives_valid_bucket_names():
     for name in (
         naming.model_bucket_name(ACCOUNT, LONGEST_REGION),
         naming.access_log_bucket_name(ACCOUNT, LONGEST_REGION),
+        naming.capture_bucket_name(ACCOUNT, LONGEST_REGION),
+        naming.capture_access_log_bucket_name(ACCOUNT, LONGEST_REGION),
     ):
         assert constants.validate_bucket_name(name) == name
     with pytest.raises(ValueError, match="63"):

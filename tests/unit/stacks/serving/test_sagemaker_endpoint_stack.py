@@ -275,7 +275,8 @@ def test_execution_role_writes_only_its_endpoints_logs_and_metrics(template, rol
         "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}
     }
     granted = {action for s in role_statements for action in as_list(s["Action"])}
-    assert {a.split(":")[0] for a in granted} == {"s3", "ecr", "logs", "cloudwatch"}
+    # kms: encrypting its own data-capture files through S3 (ADR-0070).
+    assert {a.split(":")[0] for a in granted} == {"s3", "ecr", "logs", "cloudwatch", "kms"}
 
 
 def test_stack_name_is_the_one_the_rollout_updates(synthesized_app):
@@ -301,7 +302,9 @@ def test_every_alarm_publishes_to_the_operations_topic_of_the_lambda_stack(templ
     # ADR-0049: the topic's ARN is derived from its name, not imported (ADR-0036).
     topic_arn = "arn:" + PARTITION_REGION_ACCOUNT % "sns" + f":{constants.OPERATIONS_TOPIC_NAME}"
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8  # two rollback alarms, six rollout alarms
+    # two rollback, six rollout, eight serving (GPU on the default instance), seven monitor
+    # alarms (ADR-0070)
+    assert len(alarms) == 23
     for logical_id, alarm in alarms.items():
         actions = [render_join(a) for a in alarm["Properties"].get("AlarmActions", [])]
         assert actions == [topic_arn], logical_id
@@ -312,7 +315,8 @@ def test_a_registered_model_change_triggers_the_rollout_of_this_stack(template):
     watched = [
         rule["Properties"]["EventPattern"]
         for rule in rules.values()
-        if rule["Properties"]["EventPattern"].get("detail-type") == ["Parameter Store Change"]
+        if rule["Properties"].get("EventPattern", {}).get("detail-type")
+        == ["Parameter Store Change"]
     ]
     assert len(watched) == 1
     assert watched[0]["detail"]["name"] == [constants.SSM_PARAMETER_MODEL]
@@ -359,7 +363,9 @@ def test_endpoint_log_group_is_encrypted_with_the_endpoint_key(template):
     (logs,) = [
         s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if "Service" in s.get("Principal", {}) and s.get("Sid") != "EncryptRolloutLogGroup"
+        if "Service" in s.get("Principal", {})
+        and "ArnEquals" in s.get("Condition", {})
+        and s.get("Sid") != "EncryptRolloutLogGroup"
     ]
     # The regional principal with the partition's URL suffix (amazonaws.com.cn in China).
     assert render_join(logs["Principal"]["Service"]) == (
