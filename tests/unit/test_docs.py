@@ -327,3 +327,25 @@ def test_confirmation_checker_fires_when_no_test_or_rule_is_named(tmp_path):
 )
 def test_confirmation_checker_accepts_a_test_or_a_rule(tmp_path, named):
     assert confirmation_problems(_adr(tmp_path, named), _all_test_names()) == []
+
+
+ADR_MAX_BYTES = 10 * 1024
+
+
+def oversized(adr: Path) -> str | None:
+    """An accepted ADR over the size an auditor reads in a few minutes; a proposed design is
+    checked once it is decided."""
+    _, _, status = adr_index.read_adr(adr)
+    size = len(adr.read_bytes())
+    if status.lower().startswith("proposed") or size <= ADR_MAX_BYTES:
+        return None
+    return f"{adr.name}: {size} bytes > {ADR_MAX_BYTES}"
+
+
+def test_every_decided_adr_is_within_ten_kilobytes():
+    assert [problem for adr in adr_index.adr_files() if (problem := oversized(adr))] == []
+
+
+def test_the_size_check_fires_on_a_long_adr(tmp_path):
+    adr = _adr(tmp_path, "`tests/unit/test_docs.py`", body="x" * ADR_MAX_BYTES)
+    assert "bytes > 10240" in (oversized(adr) or "")
