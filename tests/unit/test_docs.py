@@ -226,14 +226,22 @@ def confirmation_problems(adr: Path, test_names: set[str]) -> list[str]:
         problems.append(
             f"{adr.name}: Confirmation names no test (path::test_name, tests/...) and no rule id"
         )
+    # A bare `test_name` after a `tests/...py` span names a test of that file.
+    current_file: Path | None = None
     for span in CODE_SPAN.findall(body):
         span = span.strip()
         if path_ref := PATH_REF.match(span):
             target = REPO / path_ref.group(1)
             if ("/" in path_ref.group(1) or target.exists()) and not target.exists():
                 problems.append(f"{adr.name}: {path_ref.group(1)} does not exist")
-        elif (name := TEST_NAME.match(span)) and name.group(1) not in test_names:
-            problems.append(f"{adr.name}: test {name.group(1)} does not exist")
+            elif target.suffix == ".py" and target.is_file() and not path_ref.group(2):
+                current_file = target
+        elif name := TEST_NAME.match(span):
+            if current_file is not None and name.group(1) not in _defined_names(current_file):
+                where = current_file.relative_to(REPO)
+                problems.append(f"{adr.name}: {where} defines no test {name.group(1)}")
+            elif current_file is None and name.group(1) not in test_names:
+                problems.append(f"{adr.name}: test {name.group(1)} does not exist")
     return problems
 
 
@@ -308,6 +316,19 @@ def test_confirmation_checker_fires_on_a_missing_test(tmp_path):
     problems = confirmation_problems(adr, _all_test_names())
     assert any("nowhere.py" in p for p in problems)
     assert any("test_nowhere_at_all" in p for p in problems)
+
+
+def test_a_bare_test_name_after_a_file_must_be_a_test_of_that_file(tmp_path):
+    adr = _adr(
+        tmp_path,
+        "`tests/unit/test_docs.py`: `test_adr_index_is_current`, "
+        "`test_each_asset_imports_exactly_what_it_ships`",
+    )
+    problems = confirmation_problems(adr, _all_test_names())
+    assert problems == [
+        "0998-x.md: tests/unit/test_docs.py defines no test "
+        "test_each_asset_imports_exactly_what_it_ships"
+    ]
 
 
 def test_confirmation_checker_fires_when_no_test_or_rule_is_named(tmp_path):
