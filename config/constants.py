@@ -294,7 +294,8 @@ SAGEMAKER_MODEL_ENVIRONMENT = {
 }
 
 # AWS Deep Learning Containers registry account by region; every region not listed uses the
-# default. Source: sagemaker-python-sdk image_uri_config/huggingface.json (FACTS.md).
+# default. Source: the SageMaker Python SDK's image_uri_config/huggingface.json,
+# https://github.com/aws/sagemaker-python-sdk/blob/master/src/sagemaker/image_uri_config/huggingface.json
 DLC_DEFAULT_REGISTRY_ACCOUNT = "763104351884"
 # The region mapping covers every region CDK knows in these partitions (the isolated partitions
 # have no public DLC registry: a deploy there fails on the missing mapping key, by design).

@@ -3,6 +3,7 @@ ADR says how it is confirmed, and the README's commands are real Makefile target
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sys
@@ -138,6 +139,14 @@ PATH_REF = re.compile(
     r"^([\w./-]+\.(?:py|sh|ya?ml|json|toml|md)|Makefile|\.ci/run)(?:::([\w:]+))?$"
 )
 TEST_NAME = re.compile(r"^(test_\w+)$")
+# `path.py::name`, `path.py::Class::name`, optionally with a parametrised id `[...]`.
+QUALIFIED_REF = re.compile(r"([\w./-]*\w\.py)::((?:\w+::)*\w+)(?:\[[^\]\s`]*\])?")
+TESTS_PATH = re.compile(r"\btests/[\w./-]*\w")
+# Rule ids of the cdk-nag packs (stock and the project's Mlops* packs) and of checkov.
+RULE_ID = re.compile(
+    r"\b(?:Mlops\w*-\w[\w-]*|AwsSolutions-\w+|HIPAA\.Security-\w+|NIST\.800\.53\.R5-\w+"
+    r"|Serverless-\w+|CKV2?_\w+)"
+)
 
 
 def _defined_names(path: Path) -> set[str]:
@@ -149,44 +158,215 @@ def _all_test_names() -> set[str]:
     return {name for p in (REPO / "tests").rglob("*.py") for name in _defined_names(p)}
 
 
-def confirmation_problems(adr: Path, test_names: set[str]) -> list[str]:
-    """Files and tests an accepted ADR's Confirmation names that do not exist."""
+def _defines(path: Path, qualified_name: list[str]) -> bool:
+    """Whether the module defines Class::...::name, each part nested in the one before."""
+    scope = ast.parse(path.read_text(encoding="utf-8")).body
+    for part in qualified_name:
+        found = [
+            node
+            for node in scope
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.name == part
+        ]
+        if not found:
+            return False
+        scope = found[0].body
+    return True
+
+
+def _python_files_by_name() -> dict[str, list[Path]]:
+    by_name: dict[str, list[Path]] = {}
+    for path in _repo_files():
+        if path.suffix == ".py":
+            by_name.setdefault(path.name, []).append(path)
+    return by_name
+
+
+def _checked(adr: Path) -> bool:
+    """A proposed design names tests not written yet; a superseded record keeps its old text."""
     _, _, status = adr_index.read_adr(adr)
-    if status.lower().startswith("proposed"):
-        return []  # a design not built yet names the tests that will enforce it
-    section = CONFIRMATION.search(adr.read_text(encoding="utf-8"))
-    if not section:
-        return [f"{adr.name}: no Confirmation section"]
-    problems = []
-    for span in CODE_SPAN.findall(section.group(1)):
-        span = span.strip()
-        if path_ref := PATH_REF.match(span):
-            target = REPO / path_ref.group(1)
-            if "/" in path_ref.group(1) or target.exists():
-                if not target.exists():
-                    problems.append(f"{adr.name}: {path_ref.group(1)} does not exist")
-                elif path_ref.group(2):
-                    last = path_ref.group(2).split("::")[-1]
-                    if last not in _defined_names(target):
-                        problems.append(f"{adr.name}: {span} names no def/class {last}")
-        elif (name := TEST_NAME.match(span)) and name.group(1) not in test_names:
-            problems.append(f"{adr.name}: test {name.group(1)} does not exist")
+    return not status.lower().startswith(("proposed", "superseded"))
+
+
+def reference_problems(adr: Path, by_name: dict[str, list[Path]]) -> list[str]:
+    """Mentions of tests/ paths that do not exist, and `path.py::test_name` mentions anywhere in
+    the ADR that name no file or no definition (a glob such as `tests/unit/test_x_*` is skipped).
+
+    A bare file name (`test_x.py::test_y`) must name exactly one file of the repository."""
+    text = adr.read_text(encoding="utf-8")
+    problems = [
+        f"{adr.name}: {match.group()} does not exist"
+        for match in TESTS_PATH.finditer(text)
+        if text[match.end() : match.end() + 1] != "*" and not (REPO / match.group()).exists()
+    ]
+    for path_text, qualified in QUALIFIED_REF.findall(text):
+        if "/" in path_text:
+            target = REPO / path_text
+            if not target.is_file():
+                problems.append(f"{adr.name}: {path_text} does not exist")
+                continue
+        elif len(by_name.get(path_text, [])) == 1:
+            target = by_name[path_text][0]
+        else:
+            problems.append(f"{adr.name}: {path_text} names no single file; give its path")
+            continue
+        if not _defines(target, qualified.split("::")):
+            problems.append(f"{adr.name}: {path_text} defines no {qualified}")
     return problems
 
 
-def test_every_accepted_adr_confirmation_names_existing_files_and_tests():
-    test_names = _all_test_names()
-    problems = [p for adr in adr_index.adr_files() for p in confirmation_problems(adr, test_names)]
+def confirmation_problems(adr: Path, test_names: set[str]) -> list[str]:
+    """A Confirmation that is missing, names no test or rule, or names files that do not exist."""
+    section = CONFIRMATION.search(adr.read_text(encoding="utf-8"))
+    if not section:
+        return [f"{adr.name}: no Confirmation section"]
+    body = section.group(1)
+    problems = []
+    if not (QUALIFIED_REF.search(body) or TESTS_PATH.search(body) or RULE_ID.search(body)):
+        problems.append(
+            f"{adr.name}: Confirmation names no test (path::test_name, tests/...) and no rule id"
+        )
+    # A bare `test_name` after a `tests/...py` span names a test of that file.
+    current_file: Path | None = None
+    for span in CODE_SPAN.findall(body):
+        span = span.strip()
+        if path_ref := PATH_REF.match(span):
+            target = REPO / path_ref.group(1)
+            if ("/" in path_ref.group(1) or target.exists()) and not target.exists():
+                problems.append(f"{adr.name}: {path_ref.group(1)} does not exist")
+            elif target.suffix == ".py" and target.is_file() and not path_ref.group(2):
+                current_file = target
+        elif name := TEST_NAME.match(span):
+            if current_file is not None and name.group(1) not in _defined_names(current_file):
+                where = current_file.relative_to(REPO)
+                problems.append(f"{adr.name}: {where} defines no test {name.group(1)}")
+            elif current_file is None and name.group(1) not in test_names:
+                problems.append(f"{adr.name}: test {name.group(1)} does not exist")
+    return problems
+
+
+def test_every_adr_test_reference_resolves():
+    by_name = _python_files_by_name()
+    problems = [
+        p
+        for adr in adr_index.adr_files()
+        if _checked(adr)
+        for p in reference_problems(adr, by_name)
+    ]
     assert problems == []
 
 
-def test_confirmation_checker_fires_on_a_missing_test(tmp_path):
+def test_every_accepted_adr_confirmation_names_an_existing_test_or_rule():
+    test_names = _all_test_names()
+    problems = [
+        p
+        for adr in adr_index.adr_files()
+        if _checked(adr)
+        for p in confirmation_problems(adr, test_names)
+    ]
+    assert problems == []
+
+
+def _adr(tmp_path: Path, confirmation: str, body: str = "") -> Path:
     adr = tmp_path / "0998-x.md"
     adr.write_text(
-        "# 0998. X\n\n- Status: accepted\n\n## Confirmation\n\n"
-        "`tests/unit/test_docs.py::test_that_does_not_exist` and `test_nowhere_at_all`\n",
+        f"# 0998. X\n\n- Status: accepted\n\n## Decision\n\n{body}\n\n"
+        f"## Confirmation\n\n{confirmation}\n",
         encoding="utf-8",
     )
-    problems = confirmation_problems(adr, _all_test_names())
+    return adr
+
+
+def test_reference_checker_fires_on_missing_files_tests_and_methods(tmp_path):
+    here = "tests/unit/test_docs.py"
+    adr = _adr(
+        tmp_path,
+        f"`{here}::test_adr_index_is_current`",
+        body=(
+            f"`{here}::test_that_does_not_exist`, `tests/unit/nowhere.py::test_a`, "
+            f"`{here}::NoSuchClass::test_adr_index_is_current`, `test_docs.py::test_nor_this`"
+        ),
+    )
+    problems = reference_problems(adr, _python_files_by_name())
+    assert len(problems) == 5, problems
     assert any("test_that_does_not_exist" in p for p in problems)
+    assert sum("nowhere.py does not exist" in p for p in problems) == 2  # as path and as ref
+    assert any("NoSuchClass::test_adr_index_is_current" in p for p in problems)
+    assert any("test_nor_this" in p for p in problems)
+
+
+def test_reference_checker_accepts_parametrised_ids_and_class_methods(tmp_path):
+    (tmp_path / "test_sample.py").write_text(
+        "class TestGroup:\n    def test_member(self):\n        pass\n", encoding="utf-8"
+    )
+    adr = _adr(
+        tmp_path,
+        "`tests/unit/test_docs.py::test_adr_is_madr_with_confirmation[0001-x.md]` and "
+        "`test_sample.py::TestGroup::test_member`",
+    )
+    by_name = {"test_sample.py": [tmp_path / "test_sample.py"]}
+    assert reference_problems(adr, by_name) == []
+    by_name_missing_method = {"test_sample.py": [tmp_path / "test_sample.py"]}
+    (tmp_path / "test_sample.py").write_text("class TestGroup:\n    pass\n", encoding="utf-8")
+    assert reference_problems(adr, by_name_missing_method) != []
+
+
+def test_confirmation_checker_fires_on_a_missing_test(tmp_path):
+    adr = _adr(tmp_path, "`tests/unit/nowhere.py` and `test_nowhere_at_all`")
+    problems = confirmation_problems(adr, _all_test_names())
+    assert any("nowhere.py" in p for p in problems)
     assert any("test_nowhere_at_all" in p for p in problems)
+
+
+def test_a_bare_test_name_after_a_file_must_be_a_test_of_that_file(tmp_path):
+    adr = _adr(
+        tmp_path,
+        "`tests/unit/test_docs.py`: `test_adr_index_is_current`, "
+        "`test_each_asset_imports_exactly_what_it_ships`",
+    )
+    problems = confirmation_problems(adr, _all_test_names())
+    assert problems == [
+        "0998-x.md: tests/unit/test_docs.py defines no test "
+        "test_each_asset_imports_exactly_what_it_ships"
+    ]
+
+
+def test_confirmation_checker_fires_when_no_test_or_rule_is_named(tmp_path):
+    adr = _adr(tmp_path, "Checked while writing this ADR.")
+    assert any("names no test" in p for p in confirmation_problems(adr, _all_test_names()))
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        "`tests/unit/test_docs.py::test_adr_index_is_current`",
+        "the tests in `tests/unit/test_docs.py`",
+        "cdk-nag rule `MlopsS3-VersionedWithNoncurrentExpiry`",
+        "`AwsSolutions-IAM5`",
+        "checkov `CKV2_MLOPS_3`",
+    ],
+)
+def test_confirmation_checker_accepts_a_test_or_a_rule(tmp_path, named):
+    assert confirmation_problems(_adr(tmp_path, named), _all_test_names()) == []
+
+
+ADR_MAX_BYTES = 10 * 1024
+
+
+def oversized(adr: Path) -> str | None:
+    """An accepted ADR over the size an auditor reads in a few minutes; a proposed design is
+    checked once it is decided."""
+    _, _, status = adr_index.read_adr(adr)
+    size = len(adr.read_bytes())
+    if status.lower().startswith("proposed") or size <= ADR_MAX_BYTES:
+        return None
+    return f"{adr.name}: {size} bytes > {ADR_MAX_BYTES}"
+
+
+def test_every_decided_adr_is_within_ten_kilobytes():
+    assert [problem for adr in adr_index.adr_files() if (problem := oversized(adr))] == []
+
+
+def test_the_size_check_fires_on_a_long_adr(tmp_path):
+    adr = _adr(tmp_path, "`tests/unit/test_docs.py`", body="x" * ADR_MAX_BYTES)
+    assert "bytes > 10240" in (oversized(adr) or "")
