@@ -188,8 +188,9 @@ SAGEMAKER_INITIAL_INSTANCE_COUNT = 1
 # instances of it, because a blue/green update runs a second fleet.
 SAGEMAKER_INSTANCE_TYPE = "ml.g4dn.xlarge"
 # Instance families with local NVMe instance storage: SageMaker rejects a volume KMS key on them
-# (the storage is encrypted by a hardware module on the instance). Source: SageMaker API
-# reference, CreateEndpointConfig KmsKeyId; EC2 instance store volumes. ADR-0048.
+# (the storage is encrypted by a hardware module on the instance). Source: KmsKeyId in
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html and
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html. ADR-0048.
 SAGEMAKER_INSTANCE_STORAGE_FAMILIES = (
     "ml.c5d",
     "ml.g4dn",
@@ -357,7 +358,8 @@ ROLLOUT_RESERVED_CONCURRENCY = 1
 # Requests that arrive together are handled as one: every update re-reads the newest value.
 ROLLOUT_BATCH_SIZE = 10
 ROLLOUT_BATCH_WINDOW_SECONDS = 5
-# AWS asks for a source-queue visibility timeout of at least six times the function timeout. It
+# AWS asks for a source-queue visibility timeout of at least six times the function timeout
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). It
 # is also the pause between two attempts of a deferred request.
 ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * ROLLOUT_TIMEOUT_SECONDS
 # How long a request may wait for an update in progress (a blue/green update of at most
