@@ -231,6 +231,8 @@ SAGEMAKER_CPU_MODEL_IMAGE = (
 # SAGEMAKER_INSTANCE_VCPUS. Absent: the brief's constants, unchanged.
 INSTANCE_TYPE_CONTEXT_KEY = "instance_type"
 MODEL_IMAGE_CONTEXT_KEY = "model_image"
+# Environment of the serving container: the transformers pipeline task (a model's archive must
+# serve it), the inference toolkit's log level (20 = INFO), and no Hugging Face Hub lookups.
 SAGEMAKER_MODEL_ENVIRONMENT = {
     "HF_TASK": "text-classification",
     "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
