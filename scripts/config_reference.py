@@ -29,7 +29,7 @@ ADR_DIR = REPO / "ADR"
 BANNER = re.compile(r"^#\s*-{10,}\s*$")
 ADR_MENTION = re.compile(r"\bADR-(\d{4})\b")
 # A value longer than this is cut, with a pointer to the module for the rest.
-MAX_VALUE_CHARS = 110
+MAX_VALUE_CHARS = 80
 
 HEADER = """\
 # Configuration reference
@@ -147,8 +147,9 @@ def _sections(path: Path) -> list[Section]:
             sections.append(Section(banners[banner_lines.pop(0)]))
         section = sections[-1]
         if isinstance(statement, ast.FunctionDef) and not statement.name.startswith("_"):
-            summary = (ast.get_docstring(statement) or "").split("\n\n")[0]
-            section.functions.append((statement.name, " ".join(summary.split())))
+            paragraph = " ".join((ast.get_docstring(statement) or "").split("\n\n")[0].split())
+            summary = re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0]
+            section.functions.append((statement.name, summary))
             continue
         if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
             continue
