@@ -129,7 +129,7 @@ def _format_value(node: ast.expr, value: object, source: str) -> str:
     return shown
 
 
-def _sections(path: Path) -> list[Section]:
+def sections(path: Path) -> list[Section]:
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     module = _load_module(path)
@@ -183,7 +183,7 @@ def _cell(text: str) -> str:
 
 def render(path: Path = CONSTANTS) -> str:
     parts = [HEADER]
-    for section in _sections(path):
+    for section in sections(path):
         parts.append(f"\n## {section.title}\n")
         if section.rows:
             parts.append("\n| Constant = value | What it controls, safe range |\n| --- | --- |\n")

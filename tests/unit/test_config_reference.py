@@ -79,3 +79,22 @@ def test_check_mode_reports_a_stale_page(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(config_reference, "REPO", tmp_path)
     assert config_reference.main(["--check"]) == 1
     assert "stale" in capsys.readouterr().out
+
+
+def test_every_constant_is_explained_by_a_comment_above_it_or_its_run():
+    """constants.py is the configuration reference: a constant (or the run of constants it
+    belongs to) without a comment would be a row that says nothing."""
+    silent = [
+        row.names
+        for section in config_reference.sections(config_reference.CONSTANTS)
+        for row in section.rows
+        if not row.comment
+    ]
+    assert silent == [], f"add a comment above these constants in config/constants.py: {silent}"
+
+
+def test_a_constant_without_a_comment_is_reported(tmp_path):
+    module = tmp_path / "sample_constants.py"
+    module.write_text("# Explained.\nA = 1\n\nB = 2\n", encoding="utf-8")
+    rows = [row for section in config_reference.sections(module) for row in section.rows]
+    assert [(row.names, bool(row.comment)) for row in rows] == [(["A"], True), (["B"], False)]
