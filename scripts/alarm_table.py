@@ -145,7 +145,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when the table is stale")
     args = parser.parse_args(argv)
     page = PAGE.read_text(encoding="utf-8")
-    updated = replace_block(page, render_table(read_templates(args.cdk_out)))
+    try:
+        updated = replace_block(page, render_table(read_templates(args.cdk_out)))
+    except AlarmTableError as problem:
+        print(f"alarm_table: {problem}", file=sys.stderr)
+        return 2
     if args.check:
         if updated != page:
             print(f"the alarm table in {PAGE.name} is stale: run python scripts/alarm_table.py")
