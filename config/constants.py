@@ -64,16 +64,28 @@ def runtime_asset_excludes_of(
 # Model registration (Lambda stack)
 # --------------------------------------------------------------------------------------------
 
+# The brief's handler and function name. The handler names
+# lambda/lambda_handler.py::lambda_handler; the function name has 1-64 characters, minus a
+# deployment prefix and its dash.
 LAMBDA_HANDLER = "lambda_handler.lambda_handler"
 LAMBDA_NAME = "s3-object-to-ssm"
 # The brief's python3.10 is deprecated and can no longer be created after 2026-11-30.
 LAMBDA_RUNTIME = "python3.13"
+# The brief's timeout, 30-900 s: the handler sends an SSM attempt only while 25 s remain, and
+# every invocation ends at least 2 s before the timeout (ADR-0013). The handler is I/O-bound: more
+# memory (128-10240 MB) buys little.
 LAMBDA_TIMEOUT_SECONDS = 60
 LAMBDA_MEMORY_MB = 256
-# Ordering of registrations relies on a single writer (ADR: registration ordering state).
+# Keep 1: the ordering of registrations relies on a single writer (ADR-0010, ADR-0037); a burst
+# of uploads waits in Lambda's asynchronous queue.
 LAMBDA_RESERVED_CONCURRENCY = 1
+# Lambda's asynchronous retries (0-2) and event age (60-21600 s) before an event goes to the
+# failed-registrations queue; keep the longest age, so that a burst of uploads waits for the one
+# writer instead of failing.
 LAMBDA_ASYNC_RETRY_ATTEMPTS = 2
 LAMBDA_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60
+# Both functions' log groups, retained when their stack is deleted: one of CloudWatch Logs'
+# retention values (cfn-lint refuses others), at least your audit retention.
 LAMBDA_LOG_RETENTION_DAYS = 365
 # Failed asynchronous invocations land in an encrypted queue; one message is already an incident
 # (a model that was uploaded but never registered). SQS keeps messages at most 14 days.
@@ -82,11 +94,14 @@ REGISTRATION_FAILURE_ALARM_THRESHOLD = 1
 REGISTRATION_FAILURE_ALARM_PERIOD_SECONDS = 300
 # Every alarm of the pipeline publishes to this SNS topic (owned by the Lambda stack, which
 # deploys first); operators subscribe to it. Encrypted with a customer-managed key (ADR-0049).
+# Renaming it deletes the topic and its subscriptions.
 OPERATIONS_TOPIC_NAME = "model-pipeline-alerts"
 # Optional CDK context value (`-c alert_email=ops@example.com`): subscribes that address to the
 # operations topic (AWS sends a confirmation mail first). Absent: the topic has no subscriber and
 # alarms reach no one until an operator subscribes (ADR-0058).
 ALERT_EMAIL_CONTEXT_KEY = "alert_email"
+# Days between scheduling a key's deletion and the deletion, 7-30 (KMS). Keep 30: a deleted key
+# makes the retained logs it encrypts unreadable.
 OPERATIONS_KEY_PENDING_WINDOW_DAYS = 30
 # Every customer-managed key of the pipeline has an alias `alias/<name>`, the name derived from
 # one of these (prefixed per deployment, config/naming.py). The keys are retained when their
@@ -97,14 +112,19 @@ ENDPOINT_KEY_NAME = "model-pipeline-endpoint"
 # The one parameter that says which model the endpoint serves. The brief typed two different
 # names (the Lambda's env var and the endpoint's SSM_PARAMETER_MODEL) and the Lambda's one was
 # not fully qualified, which SSM rejects. Here there is one name, fully qualified, and both the
-# Lambda environment and the endpoint stack are derived from it.
+# Lambda environment and the endpoint stack are derived from it. config/naming.py checks it at
+# synthesis; renaming it on a deployed system starts a new, empty parameter.
 SSM_PARAMETER_MODEL = "/sentiment_model/latest_object_key"
+# Environment variable names of the registration function; lambda/registration/contract.py names
+# them too, and tests/unit/test_runtime_contract.py ties both sides.
 SSM_PARAMETER_ENV_VAR = "SSM_SENTIMENT_MODEL"
 METRICS_NAMESPACE_ENV_VAR = "METRICS_NAMESPACE"
 # The handler ignores records from any other bucket or outside the notification's prefix (a
 # re-driven or foreign event could otherwise register a key the endpoint cannot read; ADR-0016).
 MODEL_BUCKET_ENV_VAR = "MODEL_BUCKET"
 MODEL_KEY_PREFIX_ENV_VAR = "MODEL_KEY_PREFIX"
+# CloudWatch namespace of the registration metrics (`<prefix>/ModelRegistration` for a prefixed
+# deployment); the function may call PutMetricData in it only (ADR-0031).
 MODEL_REGISTRATION_METRICS_NAMESPACE = "ModelRegistration"
 # Registration metrics (lambda/registration/contract.py, no dimensions) that page an
 # operator through the operations topic: Sum >= 1 over the period (ADR-0014).
@@ -121,6 +141,7 @@ REGISTRATION_MAX_EVENT_TIME_AHEAD_SECONDS = 15 * 60
 REGISTRATION_METRIC_ALARM_THRESHOLD = 1
 REGISTRATION_METRIC_ALARM_PERIOD_SECONDS = 300
 
+# The brief's environment variable, with the fully qualified parameter name (ADR-0020).
 LAMBDA_ENVIRONMENT_VARIABLE = {SSM_PARAMETER_ENV_VAR: SSM_PARAMETER_MODEL}
 # The registration asset: lambda_handler.py, registration/, registry/ (the model registry and
 # its gate, ADR-0071) and common/ (RUNTIME_DIR).
@@ -175,12 +196,20 @@ def model_gate_policy() -> dict[str, object]:
 # Model bucket (S3 stack)
 # --------------------------------------------------------------------------------------------
 
+# Stem of the bucket names `cdk-exercise-bucket-<account>-<region>` and `cdk-exercise-bucket-
+# logs-<account>-<region>` (S3 names are global, ADR-0023). At most 19 characters: the longest
+# log-bucket name, with a 10-character prefix, must fit S3's 63.
 S3_BUCKET_NAME = "cdk-exercise-bucket"
+# Only keys under MODEL_KEY_PREFIX that end in MODEL_ARTIFACT_SUFFIX notify the registration
+# function (ADR-0030); the handler has its own copy of the suffix, tied by a test.
 MODEL_ARTIFACT_SUFFIX = ".tar.gz"
 # A model's metrics file sits next to it: models/a/b.tar.gz -> models/a/b.metrics.json.
 METRICS_FILE_SUFFIX = ".metrics.json"
 MODEL_KEY_PREFIX = "models/"
+# Prefix of the model bucket's server access logs in the log bucket.
 ACCESS_LOGS_PREFIX = "model-bucket/"
+# Lifecycle, in days: replaced model versions (kept for a manual rollback), access logs, and
+# incomplete multipart uploads.
 NONCURRENT_MODEL_VERSION_RETENTION_DAYS = 365
 ACCESS_LOG_RETENTION_DAYS = 365
 INCOMPLETE_UPLOAD_ABORT_DAYS = 7
@@ -238,13 +267,21 @@ def validate_bucket_name(name: str) -> str:
 # Serving (SageMaker stack)
 # --------------------------------------------------------------------------------------------
 
+# The endpoint's name, the only fixed SageMaker name (ADR-0025): 1-63 characters of a-zA-Z0-9-;
+# changing it replaces the endpoint (downtime, a new name for clients).
 SAGEMAKER_ENDPOINT_NAME = "sagemaker-endpoint"
+# The brief's variant and initial count. Alarms and autoscaling use the variant as a dimension;
+# after the first deploy autoscaling owns the count, and updates keep it (ADR-0045).
 SAGEMAKER_VARIANT_NAME = "AllTraffic"
 SAGEMAKER_INITIAL_INSTANCE_COUNT = 1
+# The brief's instance type (4 vCPU, one NVIDIA T4). It must be a key of SAGEMAKER_INSTANCE_VCPUS
+# (checked at synthesis); the account needs an endpoint quota of 2 x AUTOSCALING_MAX_CAPACITY
+# instances of it, because a blue/green update runs a second fleet.
 SAGEMAKER_INSTANCE_TYPE = "ml.g4dn.xlarge"
 # Instance families with local NVMe instance storage: SageMaker rejects a volume KMS key on them
-# (the storage is encrypted by a hardware module on the instance). Source: SageMaker API
-# reference, CreateEndpointConfig KmsKeyId; EC2 instance store volumes. ADR-0048.
+# (the storage is encrypted by a hardware module on the instance). Source: KmsKeyId in
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html and
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html. ADR-0048.
 SAGEMAKER_INSTANCE_STORAGE_FAMILIES = (
     "ml.c5d",
     "ml.g4dn",
@@ -265,6 +302,7 @@ SAGEMAKER_ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 # The endpoint's log group is created by the stack, before the endpoint, so that it has a
 # retention period and is encrypted with the endpoint key (ADR-0038).
 SAGEMAKER_ENDPOINT_LOG_RETENTION_DAYS = 365
+# The endpoint key's deletion window, 7-30 days (KMS); keep 30, as for the operations key.
 ENDPOINT_KEY_PENDING_WINDOW_DAYS = 30
 
 # Hugging Face PyTorch inference DLC (torch + transformers, GPU build, py312). The brief's
@@ -284,6 +322,8 @@ SAGEMAKER_CPU_MODEL_IMAGE = (
 # SAGEMAKER_INSTANCE_VCPUS. Absent: the brief's constants, unchanged.
 INSTANCE_TYPE_CONTEXT_KEY = "instance_type"
 MODEL_IMAGE_CONTEXT_KEY = "model_image"
+# Environment of the serving container: the transformers pipeline task (a model's archive must
+# serve it), the inference toolkit's log level (20 = INFO), and no Hugging Face Hub lookups.
 SAGEMAKER_MODEL_ENVIRONMENT = {
     "HF_TASK": "text-classification",
     "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
@@ -294,8 +334,9 @@ SAGEMAKER_MODEL_ENVIRONMENT = {
 }
 
 # AWS Deep Learning Containers registry account by region; every region not listed uses the
-# default. Source: the SageMaker Python SDK's image_uri_config/huggingface.json,
-# https://github.com/aws/sagemaker-python-sdk/blob/master/src/sagemaker/image_uri_config/huggingface.json
+# default. Sources: https://aws.github.io/deep-learning-containers/reference/available_images/
+# and the SageMaker Python SDK's src/sagemaker/image_uri_config/huggingface.json
+# (https://github.com/aws/sagemaker-python-sdk).
 DLC_DEFAULT_REGISTRY_ACCOUNT = "763104351884"
 # The region mapping covers every region CDK knows in these partitions (the isolated partitions
 # have no public DLC registry: a deploy there fails on the missing mapping key, by design).
@@ -335,17 +376,30 @@ SAGEMAKER_INSTANCE_VCPUS = {
     "ml.t2.medium": 2,
 }
 
-# Autoscaling on CPU utilisation (percent of the whole instance, 0-100).
+# Autoscaling cooldowns in seconds (the brief's); longer is safer, GPU instances take minutes.
 SCALEINCOOLDOWN = 300
 SCALEOUTCOOLDOWN = 300
+# Target CPU in percent of the whole instance (SageMaker's CPUUtilization is a sum over vCPUs,
+# ADR-0027): 50-80 is sensible, lower costs more, higher leaves less headroom.
 TARGET_VALUE = 70
+# Fleet bounds (ADR-0026). At least 1; from 2, updates shift traffic through a one-instance canary
+# (ADR-0053). The maximum needs twice its count in instance quota (a blue/green update runs a
+# second fleet).
 AUTOSCALING_MIN_CAPACITY = 1
 AUTOSCALING_MAX_CAPACITY = 4
+# The metric target tracking follows (the brief's text, not its sample test). GPUUtilization is a
+# sum over GPUs: switching needs a code change and an ADR.
 AUTOSCALING_METRIC_NAME = "CPUUtilization"
 
 # Safe endpoint updates (blue/green with automatic rollback).
+# TerminationWaitInSeconds: how long the old fleet is kept after the deployment, a fast way back;
+# each second costs a second fleet. MaximumExecutionTimeoutInSeconds (600-28800) must exceed the
+# traffic wait plus this (checked at synthesis).
 DEPLOYMENT_BAKE_SECONDS = 600
 DEPLOYMENT_MAX_EXECUTION_SECONDS = 3600
+# Rollback alarm thresholds per minute (ADR-0054): 5XX errors, and p99 ModelLatency in
+# microseconds, as SageMaker reports it (2 s: generous for a DistilBERT-class model on a T4;
+# tighten it from observed latency).
 ALARM_5XX_THRESHOLD = 1
 ALARM_MODEL_LATENCY_P99_MICROSECONDS = 2_000_000
 # Invocation metrics (Invocation5XXErrors, ModelLatency) live here, per EndpointName/VariantName.
@@ -370,6 +424,8 @@ DEPLOYMENT_ALL_AT_ONCE_WAIT_SECONDS = 600
 # Automated rollout (a new registered model reaches the endpoint)
 # --------------------------------------------------------------------------------------------
 
+# The brief's stack names, also the construct IDs and `cdk deploy`'s arguments; a deployment
+# prefix changes the stack names, not the IDs.
 LAMBDA_STACK_NAME = "lambda-stack"
 S3_STACK_NAME = "s3-stack"
 SAGEMAKER_STACK_NAME = "sagemaker-endpoint-stack"
@@ -380,11 +436,14 @@ DEPLOYMENT_PREFIX_CONTEXT_KEY = "deployment_prefix"
 # Longest prefix for which the longest derived name (the access-log bucket in a 14-character
 # region) still fits S3's 63 characters.
 DEPLOYMENT_PREFIX_MAX_LENGTH = 10
+# The rollout function's name (1-64 characters minus a prefix), metrics namespace and entry point.
 ROLLOUT_FUNCTION_NAME = "model-rollout"
 ROLLOUT_METRICS_NAMESPACE = "ModelRollout"
 ROLLOUT_HANDLER = "rollout_handler.lambda_handler"
 # The rollout asset: rollout_handler.py, rollout/ and common/ (RUNTIME_DIR).
 ROLLOUT_ASSET_EXCLUDES = runtime_asset_excludes(ROLLOUT_HANDLER, "rollout")
+# Three CloudFormation calls and one metrics call; the queue's visibility timeout is derived from
+# the timeout.
 ROLLOUT_TIMEOUT_SECONDS = 60
 ROLLOUT_MEMORY_MB = 256
 # One caller of UpdateStack at a time; correctness does not depend on it (ADR-0051).
@@ -392,7 +451,8 @@ ROLLOUT_RESERVED_CONCURRENCY = 1
 # Requests that arrive together are handled as one: every update re-reads the newest value.
 ROLLOUT_BATCH_SIZE = 10
 ROLLOUT_BATCH_WINDOW_SECONDS = 5
-# AWS asks for a source-queue visibility timeout of at least six times the function timeout. It
+# AWS asks for a source-queue visibility timeout of at least six times the function timeout
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). It
 # is also the pause between two attempts of a deferred request.
 ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * ROLLOUT_TIMEOUT_SECONDS
 # How long a request may wait for an update in progress (a blue/green update of at most
@@ -402,8 +462,12 @@ ROLLOUT_DEFER_WINDOW_SECONDS = 3 * 60 * 60
 ROLLOUT_MAX_RECEIVE_COUNT = -(
     -ROLLOUT_DEFER_WINDOW_SECONDS // ROLLOUT_QUEUE_VISIBILITY_TIMEOUT_SECONDS
 )  # ceiling division
+# SQS retention, 1-14 days: the request queue's must exceed the defer window; the dead-letter
+# queue's is the time left to re-drive, and must be longer (SQS counts a message's age from its
+# first enqueue).
 ROLLOUT_QUEUE_RETENTION_DAYS = 4
 ROLLOUT_DLQ_RETENTION_DAYS = 14
+# Period of the rollout alarms, a multiple of 60.
 ROLLOUT_ALARM_PERIOD_SECONDS = 300
 # Every rollout alarm fires on one bad datapoint: each counts events that need an operator.
 ROLLOUT_ALARM_THRESHOLD = 1
