@@ -247,6 +247,7 @@ def capture_access_log_bucket_name(account: str, region: str) -> str:
     return f"{CAPTURE_BUCKET_BASE_NAME}-log-{account}-{region}"
 
 
+# Stem of the capture bucket and its access-log bucket names (per account and region, ADR-0070).
 CAPTURE_BUCKET_BASE_NAME = "cdk-exercise-capture"
 
 _CONCRETE_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
