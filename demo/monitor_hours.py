@@ -185,26 +185,7 @@ def run(requests: int, out=sys.stdout) -> dict[str, dict]:
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=constants.SSM_PARAMETER_MODEL, Value=MODEL_KEY, Type="String"
         )
-        events = boto3.client("events", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        events.create_event_bus(Name=BUS)
-        queue = sqs.create_queue(QueueName="data-science")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events.put_rule(
-            Name="retraining",
-            EventBusName=BUS,
-            EventPattern=json.dumps(
-                {
-                    "source": [constants.MONITOR_EVENT_SOURCE],
-                    "detail-type": [constants.RETRAINING_DETAIL_TYPE],
-                }
-            ),
-        )
-        events.put_targets(
-            Rule="retraining", EventBusName=BUS, Targets=[{"Id": "ds", "Arn": queue_arn}]
-        )
+        sqs, queue = subscribe_queue_to_retraining(REGION, BUS, "data-science")
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         for offset, (name, profile) in enumerate((("normal", NORMAL), ("drifted", DRIFTED))):
             start = FIRST_HOUR + timedelta(hours=offset)
@@ -238,6 +219,32 @@ def run(requests: int, out=sys.stdout) -> dict[str, dict]:
                 print(f"   event to the data-science team: {event['detail-type']}: {reasons}",
                       file=out)  # fmt: skip
     return results
+
+
+def subscribe_queue_to_retraining(region: str, bus: str, queue_name: str) -> tuple[object, str]:
+    """What a data-science team does to hear "retraining recommended": an SQS queue targeted by
+    a rule on the monitor's bus (ADR-0070). Returns the SQS client and the queue's URL."""
+    events = boto3.client("events", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    events.create_event_bus(Name=bus)
+    queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    events.put_rule(
+        Name="retraining",
+        EventBusName=bus,
+        EventPattern=json.dumps(
+            {
+                "source": [constants.MONITOR_EVENT_SOURCE],
+                "detail-type": [constants.RETRAINING_DETAIL_TYPE],
+            }
+        ),
+    )
+    events.put_targets(
+        Rule="retraining", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}]
+    )
+    return sqs, queue_url
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Duration
-from aws_cdk import aws_iam as iam
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_exercise_stacks.compliance import acknowledge_in_packs
-from cdk_exercise_stacks.storage.model_bucket import private_tls_only_bucket_props
+from cdk_exercise_stacks.storage.model_bucket import (
+    deliver_server_access_logs,
+    private_tls_only_bucket_props,
+)
 from policies.exceptions import acknowledge, checkov_skip
 
 
@@ -110,24 +112,12 @@ class CaptureBucket(Construct):
         self._acknowledge_findings()
 
     def _deliver_access_logs(self, prefix: str) -> None:
-        """As the model bucket's (storage/model_bucket.py): a bucket policy, whatever the
-        app's feature flags."""
-        cfn_bucket: s3.CfnBucket = self.bucket.node.default_child
-        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=self.access_log_bucket.bucket_name,
-            log_file_prefix=prefix,
-        )
-        self.access_log_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="S3ServerAccessLogsFromCaptureBucket",
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[self.access_log_bucket.arn_for_objects(f"{prefix}*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": self.bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                },
-            )
+        deliver_server_access_logs(
+            self.bucket,
+            self.access_log_bucket,
+            prefix=prefix,
+            source_bucket_arn=self.bucket.bucket_arn,
+            sid="S3ServerAccessLogsFromCaptureBucket",
         )
 
     def objects_arn(self, prefix: str) -> str:

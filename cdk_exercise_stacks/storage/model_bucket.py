@@ -169,28 +169,12 @@ class ModelBucket(Construct):
         )
 
     def _deliver_access_logs(self, prefix: str) -> None:
-        """Server access logs of the model bucket, written by the S3 logging service principal.
-
-        Spelled out rather than through ``server_access_logs_bucket``, whose mechanism (ACL or
-        bucket policy) depends on a feature flag: the policy below is the same whatever the
-        app's context.
-        """
-        cfn_bucket: s3.CfnBucket = self.bucket.node.default_child
-        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=self.access_log_bucket.bucket_name,
-            log_file_prefix=prefix,
-        )
-        self.access_log_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="S3ServerAccessLogsFromModelBucket",
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[self.access_log_bucket.arn_for_objects(f"{prefix}*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": self.bucket_arn_by_name},
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                },
-            )
+        deliver_server_access_logs(
+            self.bucket,
+            self.access_log_bucket,
+            prefix=prefix,
+            source_bucket_arn=self.bucket_arn_by_name,
+            sid="S3ServerAccessLogsFromModelBucket",
         )
 
     def _acknowledge_findings(self) -> None:
@@ -215,3 +199,37 @@ _LOG_BUCKET = (
     "this is the access-log bucket; logging its own access would log into itself, and a "
     "third bucket would need the same again"
 )
+
+
+def deliver_server_access_logs(
+    bucket: s3.Bucket,
+    log_bucket: s3.Bucket,
+    *,
+    prefix: str,
+    source_bucket_arn: str,
+    sid: str,
+) -> None:
+    """Server access logs of ``bucket`` into ``log_bucket`` under ``prefix``, written by the S3
+    logging service principal.
+
+    Spelled out rather than through ``server_access_logs_bucket``, whose mechanism (ACL or
+    bucket policy) depends on a feature flag: the policy below is the same whatever the app's
+    context.
+    """
+    cfn_bucket: s3.CfnBucket = bucket.node.default_child
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=log_bucket.bucket_name,
+        log_file_prefix=prefix,
+    )
+    log_bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[log_bucket.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+            },
+        )
+    )

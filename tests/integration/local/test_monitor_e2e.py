@@ -20,6 +20,7 @@ from moto import mock_aws
 import monitor_handler
 from config import constants
 from demo.capture_traffic import DRIFTED, NORMAL, write_hour
+from demo.monitor_hours import subscribe_queue_to_retraining
 from monitoring import contract, report
 
 REPO = Path(__file__).resolve().parents[3]
@@ -80,26 +81,7 @@ def aws(monkeypatch):
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=PARAMETER, Value=MODEL_KEY, Type="String"
         )
-        events = boto3.client("events", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        events.create_event_bus(Name=BUS)
-        queue_url = sqs.create_queue(QueueName="retraining")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events.put_rule(
-            Name="retraining",
-            EventBusName=BUS,
-            EventPattern=json.dumps(
-                {
-                    "source": [constants.MONITOR_EVENT_SOURCE],
-                    "detail-type": [report.RETRAINING_DETAIL_TYPE],
-                }
-            ),
-        )
-        events.put_targets(
-            Rule="retraining", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}]
-        )
+        sqs, queue_url = subscribe_queue_to_retraining(REGION, BUS, "retraining")
         yield {"s3": s3, "sqs": sqs, "queue_url": queue_url}
 
 
