@@ -4,9 +4,10 @@ Usage: python scripts/config_reference.py [--check]
 
 config/constants.py is the one place where a name or number is set and explained: the comment
 above a constant (or above a run of constants with no blank line between them) says what it
-controls and its safe range. This script turns the module into a readable page: one heading per
-banner section (`# ----` / `# Title` / `# ----`), one row per commented run of constants, with
-each constant's value as Python evaluates it. The page is never edited by hand;
+controls and its safe range. This script turns the module into an index of values: one heading
+per banner section (`# ----` / `# Title` / `# ----`), linked to that place in the module, and one
+line per commented run of constants, with each constant's value as Python evaluates it (the
+comments stay in the module: each fact in one place). The page is never edited by hand;
 tests/unit/test_config_reference.py fails when the committed page differs from what this script
 writes, so a changed constant or comment is regenerated in the same change. `--check` exits 1
 when the committed page is stale.
@@ -24,12 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CONSTANTS = REPO / "config" / "constants.py"
 OUTPUT = REPO / "docs" / "configuration.md"
-ADR_DIR = REPO / "ADR"
 
 BANNER = re.compile(r"^#\s*-{10,}\s*$")
-ADR_MENTION = re.compile(r"\bADR-(\d{4})\b")
-# A value longer than this is cut, with a pointer to the module for the rest.
-MAX_VALUE_CHARS = 80
+# A value longer than this is cut; the name links to the module for the rest.
+MAX_VALUE_CHARS = 60
 
 HEADER = """\
 # Configuration reference
@@ -38,16 +37,16 @@ HEADER = """\
      tests/unit/test_config_reference.py fails when this page is stale. -->
 
 Every name and number of the pipeline is a constant in
-[`config/constants.py`](../config/constants.py); the comment above each constant there says what
-it controls and its safe range, and this page is generated from it
-(`python scripts/config_reference.py`). The stacks, the tests and the tools read the module; the
-functions' code (`lambda/`) never imports it, and gets what it needs through environment
-variables that the stacks fill in from these constants.
+[`config/constants.py`](../config/constants.py), the configuration reference: the comment above
+each constant says what it controls, its safe range and its ADR. This page lists each constant's
+value as Python evaluates it, by section, each section linked to its place in the module. The
+functions' code (`lambda/`) never imports the module: the stacks pass what it needs as
+environment variables.
 
-To change a value: edit the constant (never type a name or number in a stack), regenerate this
-page, run `make test` (the template tests, the compliance gates and cfn-lint re-check what the
-comments promise), then `make deploy`. The automated rollout only re-applies the deployed
-template, so it never picks up a changed constant.
+To change a value: edit the constant, run `python scripts/config_reference.py` and `make test`
+(template tests, compliance gates and cfn-lint re-check what the comments promise), then
+`make deploy`. The automated rollout re-applies the deployed template only: it never picks up a
+changed constant.
 """
 
 FOOTER = """\
@@ -80,6 +79,7 @@ class Row:
     """A run of constants and the comment above it."""
 
     comment: str
+    line: int = 0
     names: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
 
@@ -87,6 +87,7 @@ class Row:
 @dataclass
 class Section:
     title: str
+    line: int = 1
     rows: list[Row] = field(default_factory=list)
     functions: list[tuple[str, str]] = field(default_factory=list)
 
@@ -140,11 +141,12 @@ def sections(path: Path) -> list[Section]:
         and lines[number + 1].strip().startswith("#")
         and BANNER.match(lines[number + 2].strip())
     }
-    sections = [Section("Module")]
+    sections = [Section("Module", 1)]
     banner_lines = sorted(banners)
     for statement in ast.parse(source).body:
         while banner_lines and banner_lines[0] < statement.lineno:
-            sections.append(Section(banners[banner_lines.pop(0)]))
+            banner_line = banner_lines.pop(0)
+            sections.append(Section(banners[banner_line], banner_line + 1))
         section = sections[-1]
         if isinstance(statement, ast.FunctionDef) and not statement.name.startswith("_"):
             paragraph = " ".join((ast.get_docstring(statement) or "").split("\n\n")[0].split())
@@ -159,7 +161,7 @@ def sections(path: Path) -> list[Section]:
             continue
         comment, continues_run = _comment_above(lines, statement.lineno)
         if comment or not continues_run or not section.rows:
-            section.rows.append(Row(comment))
+            section.rows.append(Row(comment, statement.lineno))
         row = section.rows[-1]
         for name in names:
             row.names.append(name)
@@ -167,36 +169,22 @@ def sections(path: Path) -> list[Section]:
     return [s for s in sections if s.rows or s.functions]
 
 
-def _adr_links(text: str) -> str:
-    files = {p.name[:4]: p.name for p in ADR_DIR.glob("[0-9][0-9][0-9][0-9]-*.md")}
-
-    def link(match: re.Match[str]) -> str:
-        name = files.get(match.group(1))
-        return f"[{match.group(0)}](../ADR/{name})" if name else match.group(0)
-
-    return ADR_MENTION.sub(link, text)
-
-
-def _cell(text: str) -> str:
-    return _adr_links(text.replace("|", "\\|"))
-
-
 def render(path: Path = CONSTANTS) -> str:
     parts = [HEADER]
     for section in sections(path):
-        parts.append(f"\n## {section.title}\n")
-        if section.rows:
-            parts.append("\n| Constant = value | What it controls, safe range |\n| --- | --- |\n")
-            for row in section.rows:
-                constants = "<br>".join(
-                    f"`{name} = {value}`".replace("|", "\\|")
-                    for name, value in zip(row.names, row.values, strict=True)
+        source = f"../config/constants.py#L{section.line}"
+        parts.append(f"\n## {section.title}\n\n[The constants and their comments]({source})\n\n")
+        for row in section.rows:
+            parts.append(
+                "- "
+                + "; ".join(
+                    f"`{name} = {value}`" for name, value in zip(row.names, row.values, strict=True)
                 )
-                parts.append(f"| {constants} | {_cell(row.comment)} |\n")
+                + "\n"
+            )
         if section.functions:
-            parts.append("\nDerived names:\n\n")
-            for name, summary in section.functions:
-                parts.append(f"- `{name}()`: {_adr_links(summary)}\n")
+            names = ", ".join(f"`{name}()`" for name, _ in section.functions)
+            parts.append(f"- Derived by {names}\n")
     parts.append("\n" + FOOTER)
     return "".join(parts)
 

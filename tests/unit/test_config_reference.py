@@ -1,6 +1,7 @@
 """The configuration reference (docs/configuration.md) is generated from config/constants.py by
-scripts/config_reference.py: the committed page must be what the script writes, and the script
-must carry every public constant, its evaluated value and the comment above it."""
+scripts/config_reference.py: the committed page must be what the script writes, it must carry
+every public constant with its evaluated value, and every constant must be explained by the
+comment above it in config/constants.py (the reference the page links to)."""
 
 from __future__ import annotations
 
@@ -54,22 +55,32 @@ def derived(name: str) -> str:
 '''
 
 
-def test_sections_rows_values_and_comments_come_from_the_source(tmp_path):
+def test_sections_rows_and_values_come_from_the_source(tmp_path):
     module = tmp_path / "sample_constants.py"
     module.write_text(SAMPLE, encoding="utf-8")
     page = config_reference.render(module)
-    assert "\n## Things (the first stack)\n" in page
-    # a comment applies to the run below it; a derived value shows its expression and result
-    assert (
-        "| `FIRST = 2`<br>`SECOND = 3 * FIRST = 6` | Comment for the run: applies to both. |"
-        in page
-    )
+    # a banner opens a section, linked to its title's line in the module
+    assert "\n## Things (the first stack)\n\n[The constants and their comments](" in page
+    assert "constants.py#L4)" in page
+    # one line per commented run; a derived value shows its expression and its result
+    assert "\n- `FIRST = 2`; `SECOND = 3 * FIRST = 6`\n" in page
     assert "_PRIVATE" not in page
-    assert "1-9 \\| pipes escaped; see [ADR-0001](../ADR/0001-" in page
-    # a blank line ends the run: THIRD's comment is not UNCOMMENTED_AFTER_BLANK's
-    assert "| `UNCOMMENTED_AFTER_BLANK = 'x'` |  |" in page
-    assert "- `derived()`: What it derives.\n" in page
-    assert "Details not shown" not in page
+    # a blank line ends the run
+    assert "\n- `THIRD = {'a': 1}`\n- `UNCOMMENTED_AFTER_BLANK = 'x'`\n" in page
+    assert "- Derived by `derived()`\n" in page
+    # the comments stay in the module, the one place that explains the constants
+    assert "Comment for the run" not in page
+
+
+def test_comments_are_collected_per_run(tmp_path):
+    module = tmp_path / "sample_constants.py"
+    module.write_text(SAMPLE, encoding="utf-8")
+    rows = [row for section in config_reference.sections(module) for row in section.rows]
+    assert [(row.names, row.comment) for row in rows] == [
+        (["FIRST", "SECOND"], "Comment for the run: applies to both."),
+        (["THIRD"], "Its own range, 1-9 | pipes escaped; see ADR-0001."),
+        (["UNCOMMENTED_AFTER_BLANK"], ""),
+    ]
 
 
 def test_check_mode_reports_a_stale_page(tmp_path, monkeypatch, capsys):
