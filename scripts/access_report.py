@@ -651,7 +651,6 @@ class App:
     resolvers: dict[str, Resolver]
     identities: list[Identity]
     resource_policies: list[ResourcePolicy]
-    triggers: dict[tuple[str, str], list[str]]  # (stack, function logical ID) -> invokers
     routes: list[str]  # what invokes what, one line each, for the report
     # ARN or name -> (stack, logical ID), to show a target by its logical ID
     known: dict[str, tuple[str, str]]
@@ -694,7 +693,6 @@ def collect(templates: Mapping[str, Mapping[str, Any]]) -> App:
             resource_policies += _resource_policies(resolver, stack, logical_id, resource)
     _attach_referenced_policies(resolvers, identities.values())
     _record_uses(resolvers, identities)
-    triggers, routes = _triggers(resolvers, known)
     return App(
         templates=templates,
         resolvers=resolvers,
@@ -702,8 +700,7 @@ def collect(templates: Mapping[str, Mapping[str, Any]]) -> App:
             identities.values(), key=lambda i: (i.stack is None, i.stack or "", i.kind, i.name)
         ),
         resource_policies=resource_policies,
-        triggers=triggers,
-        routes=routes,
+        routes=_routes(resolvers, known),
         known=known,
     )
 
@@ -956,20 +953,17 @@ def _display(known: Mapping[str, tuple[str, str]], value: str, stack: str) -> st
     return _code(value)
 
 
-def _triggers(
-    resolvers: Mapping[str, Resolver], known: Mapping[str, tuple[str, str]]
-) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
-    """What invokes each function, and every route (notification, rule, mapping) as a line."""
-    senders: dict[str, list[str]] = {}  # target ARN -> what sends to it
+def _routes(resolvers: Mapping[str, Resolver], known: Mapping[str, tuple[str, str]]) -> list[str]:
+    """Every route that invokes or feeds something (bucket notification, EventBridge rule,
+    event source mapping, topic subscription), one line each, prefixed with its stack."""
     routes: list[str] = []
-    mappings: list[tuple[str, str, str]] = []  # (stack, function ARN, source ARN)
     for stack in sorted(resolvers):
         resolver = resolvers[stack]
         for logical_id, resource in sorted(resolver.resources.items()):
             resource_type = resource.get("Type", "")
             properties = resource.get("Properties") or {}
             if resource_type == "AWS::S3::Bucket":
-                _bucket_routes(resolver, stack, logical_id, properties, senders, routes, known)
+                routes += _bucket_routes(resolver, stack, logical_id, properties, known)
             elif resource_type == "AWS::Events::Rule":
                 pattern = _event_pattern(resolver, properties.get("EventPattern"))
                 schedule = properties.get("ScheduleExpression")
@@ -977,7 +971,6 @@ def _triggers(
                 for target in properties.get("Targets") or []:
                     arn = resolver.text(target.get("Arn"))
                     arn = _function_arn(arn) if ":function:" in arn else arn
-                    senders.setdefault(arn, []).append(f"rule {_code(logical_id)} ({when})")
                     role = (
                         f", as {_code(resolver.text(target['RoleArn']))}"
                         if "RoleArn" in target
@@ -990,7 +983,6 @@ def _triggers(
             elif resource_type == "AWS::Lambda::EventSourceMapping":
                 function = _function_arn(resolver.text(properties.get("FunctionName")))
                 source = resolver.text(properties.get("EventSourceArn"))
-                mappings.append((stack, function, source))
                 routes.append(
                     f"{stack}: event source mapping {_code(logical_id)}: "
                     f"{_display(known, source, stack)} -> {_display(known, function, stack)}"
@@ -998,21 +990,12 @@ def _triggers(
             elif resource_type == "AWS::SNS::Subscription":
                 endpoint = resolver.text(properties.get("Endpoint"))
                 topic = resolver.text(properties.get("TopicArn"))
-                senders.setdefault(endpoint, []).append(f"topic {_display(known, topic, stack)}")
-    for stack, function, source in mappings:
-        feeders = senders.get(source, [])
-        fed = f", fed by {'; '.join(feeders)}" if feeders else ""
-        senders.setdefault(function, []).append(
-            f"event source mapping from {_display(known, source, stack)}{fed}"
-        )
-    triggers: dict[tuple[str, str], list[str]] = {}
-    for stack in sorted(resolvers):
-        resolver = resolvers[stack]
-        for logical_id, resource in sorted(resolver.resources.items()):
-            if resource.get("Type") == "AWS::Lambda::Function":
-                arn = resolver.arn_of(logical_id)
-                triggers[(stack, logical_id)] = list(dict.fromkeys(senders.get(arn, [])))
-    return triggers, routes
+                protocol = resolver.text(properties.get("Protocol"))
+                routes.append(
+                    f"{stack}: topic {_display(known, topic, stack)} -> {protocol} "
+                    f"{_display(known, endpoint, stack)}"
+                )
+    return routes
 
 
 def _bucket_routes(
@@ -1020,13 +1003,12 @@ def _bucket_routes(
     stack: str,
     logical_id: str,
     properties: Mapping[str, Any],
-    senders: dict[str, list[str]],
-    routes: list[str],
     known: Mapping[str, tuple[str, str]],
-) -> None:
+) -> list[str]:
     """The bucket's event notifications, one line per target and key filter."""
     notifications = properties.get("NotificationConfiguration") or {}
     grouped: dict[tuple[str, str], list[str]] = {}
+    routes: list[str] = []
     for group, target_key in (
         ("LambdaConfigurations", "Function"),
         ("QueueConfigurations", "Queue"),
@@ -1043,8 +1025,8 @@ def _bucket_routes(
             f"S3 events {_codes(events)} on bucket {_code(logical_id)}"
             f"{f' (keys {_code(keys)})' if keys else ''}"
         )
-        senders.setdefault(target, []).append(label)
         routes.append(f"{stack}: {label} -> {_display(known, target, stack)}")
+    return routes
 
 
 def _key_filter(resolver: Resolver, notification: Mapping[str, Any]) -> str:
@@ -1149,7 +1131,6 @@ class Grant:
     resources: tuple[str, ...]
     conditions: tuple[Condition, ...]
     source: str
-    via: tuple[str, ...] = ()  # Markdown lines: who assumes it, what uses it, what invokes that
     functions: tuple[str, ...] = ()  # Lambda functions that run as this principal
     refused_by: str = ""  # the Deny that keeps this principal out nevertheless
 
@@ -1180,7 +1161,9 @@ class Implicit:
     only: tuple[Condition, ...] | None  # None: not narrowed; else conditions all must meet
     nobody: bool
     excluded: tuple[str, ...]
-    request_conditions: tuple[Condition, ...]  # Deny conditions that restrict how, not who
+    # Deny statements that restrict how, not who: one tuple per statement, whose conditions must
+    # all hold for it to refuse
+    request_conditions: tuple[tuple[Condition, ...], ...]
     sources: tuple[str, ...]  # the resource policies whose Deny statements these are
 
 
@@ -1211,21 +1194,13 @@ class Part:
     resource_policies_apply: bool = True  # False for targets no resource policy can protect
 
 
-def _via(app: App, identity: Identity) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """How a principal is put to work (who may assume it, what uses it, what invokes that), and
-    the Lambda functions that run as it."""
-    via, functions = [], []
-    for statement in identity.trusted_by:
-        if statement.effect == "Allow":
-            via += [f"assumed by {_code(str(p))}" for p in statement.principals]
-    for use in identity.used_by:
-        via.append(f"referenced by {use.describe(identity.stack or '')}")
-        if use.runs_as:
-            functions.append(_display(app.known, app.resolvers[use.stack].arn_of(use.logical_id),
-                                      identity.stack or ""))  # fmt: skip
-            invokers = app.triggers.get((use.stack, use.logical_id), [])
-            via += [f"invoked by {invoker}" for invoker in invokers]
-    return tuple(via), tuple(functions)
+def _functions_running_as(app: App, identity: Identity) -> tuple[str, ...]:
+    """The Lambda functions that run as a principal (each can be invoked with any event)."""
+    return tuple(
+        _display(app.known, app.resolvers[use.stack].arn_of(use.logical_id), identity.stack or "")
+        for use in identity.used_by
+        if use.runs_as
+    )
 
 
 def _exempt(principal_arn: str | None, only: tuple[Condition, ...]) -> bool | None:
@@ -1264,9 +1239,8 @@ def evaluate(
                          "identity")
                 )  # fmt: skip
                 continue
-            via, functions = _via(app, identity)
             grant = Grant(identity.title, matched, resources, statement.conditions,
-                          statement.source, via, functions)  # fmt: skip
+                          statement.source, _functions_running_as(app, identity))  # fmt: skip
             grants.append((grant, identity.arn))
     attached = []
     for policy in app.resource_policies if resource_policies else []:
@@ -1316,7 +1290,8 @@ def _implicit(denies: Iterable[Deny]) -> Implicit:
         elif deny.scope == "named":
             excluded += deny.principals
         else:
-            request_conditions += [c for c in deny.conditions if c not in request_conditions]
+            if deny.conditions not in request_conditions:
+                request_conditions.append(deny.conditions)
     return Implicit(
         only=tuple(only) if only is not None else None,
         nobody=nobody,
@@ -1361,21 +1336,25 @@ def cdk_roles(template: Mapping[str, Any]) -> tuple[str, str] | None:
 def _implicit_note(
     app: App, stack: str, actions: tuple[str, ...], where: str, *, first: str = "Beyond these"
 ) -> str:
-    """Who is allowed beyond the templates: identity-based policies outside the app."""
+    """Who is allowed beyond the templates: identity-based policies outside the app (the rule
+    behind it, IMPLICIT_RULE, is stated once at the top of part 2)."""
     roles = cdk_roles(app.templates[stack]) if stack in app.templates else None
-    example = (
-        f", such as the CDK execution role `{roles[1]}` (AdministratorAccess unless the account "
-        "was bootstrapped with `--cloudformation-execution-policies` [CDK-BOOTSTRAP])"
-        if roles
-        else ""
-    )
+    example = f", such as the CDK execution role `{roles[1]}`" if roles else ""
     allowed = _codes(actions) if len(actions) == 1 else "the actions above"
     return (
         f"{first}, any principal of the account whose identity-based policies allow {allowed} on "
-        f"{where} can, policies outside this app included{example}: within one account an Allow "
-        "in either the identity-based or the resource policy is enough, and only an explicit "
-        "Deny overrides it [IAM-EVAL]."
+        f"{where}{example} [IAM-EVAL]."
     )
+
+
+IMPLICIT_RULE = (
+    "Each answer lists the app's own principals that are allowed (how a role is assumed and "
+    "what invokes it: part 1), then who else is. Within one account an Allow in either the "
+    "identity-based or the resource policy is enough, and only an explicit Deny overrides it "
+    "[IAM-EVAL]: so policies outside this app count too, such as those of the CDK execution "
+    "role, which has AdministratorAccess unless the account was bootstrapped with "
+    "`--cloudformation-execution-policies` [CDK-BOOTSTRAP]."
+)
 
 
 def _invocation_note(parts: Iterable[Part]) -> list[str]:
@@ -1699,21 +1678,40 @@ def _conditions_text(conditions: Iterable[Condition]) -> str:
     )
 
 
+def _alternatives(statements: Iterable[Statement]) -> list[tuple[Statement, list[tuple]]]:
+    """Consecutive statements that differ only in their conditions, as one statement with the
+    alternative condition sets: the same access is granted (or refused) when any set holds.
+    A statement without conditions is never merged: it would absorb the others."""
+    groups: list[tuple[Statement, list[tuple]]] = []
+    for s in statements:
+        if groups and s.conditions and groups[-1][1][-1]:
+            first = groups[-1][0]
+            if replace(first, conditions=s.conditions, sid=s.sid) == s:
+                groups[-1][1].append(s.conditions)
+                continue
+        groups.append((s, [s.conditions]))
+    return groups
+
+
 def _statement_rows(
     statements: Iterable[Statement], stack: str, principal_column: bool, kind: str = ""
 ) -> list[str]:
-    rows = []
-    for s in statements:
+    """One row per statement (statements differing only in conditions share a row, their
+    condition sets joined by **or**); a policy's name stands on its first row only."""
+    rows, previous_policy = [], None
+    for s, condition_sets in _alternatives(statements):
         actions = _codes(s.actions) if s.actions else "all except " + _codes(s.not_actions)
         resources = _codes(s.resources) if s.resources else "all except " + _codes(s.not_resources)
         policy = s.source.removeprefix(f"{stack}/") + (f" ({kind})" if kind else "")
-        cells = [policy, s.effect]
+        cells = ["″" if policy == previous_policy else policy, s.effect]
+        previous_policy = policy
         if principal_column:
             who = _codes(str(p) for p in s.principals)
             if s.not_principals:
                 who = "all except " + _codes(str(p) for p in s.not_principals)
             cells.append(who)
-        cells += [actions, resources, _conditions_text(s.conditions)]
+        conditions = " **or** ".join(_conditions_text(c) for c in condition_sets)
+        cells += [actions, resources, conditions]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
@@ -1732,10 +1730,8 @@ def _identity_section(app: App, identity: Identity) -> list[str]:
     if trusted:
         lines.append(f"- Assumed by {', '.join(trusted)}")
     for use in identity.used_by:
+        # what invokes a function that runs as this role: "What invokes what" of the stacks
         lines.append(f"- Referenced by {use.describe(identity.stack or '')}")
-        if use.runs_as:
-            invokers = app.triggers.get((use.stack, use.logical_id), [])
-            lines += [f"  - invoked by {invoker}" for invoker in invokers]
     if identity.boundary:
         lines.append(f"- Permissions boundary {_code(identity.boundary)}")
     for arn in identity.other_policies:
@@ -1795,11 +1791,12 @@ def _part_lines(part: Part) -> list[str]:
     for grant in part.grants:
         when = f" when {_conditions_text(grant.conditions)}" if grant.conditions else ""
         refused = f", but refused by the Deny in {grant.refused_by}" if grant.refused_by else ""
+        # a grant on exactly the part's resource does not repeat its ARN
+        on = "" if grant.resources == (part.resource,) else f" on {_codes(grant.resources)}"
         lines.append(
-            f"  - {grant.principal} is allowed {_codes(grant.actions)} on "
-            f"{_codes(grant.resources)}{when} (by {grant.source}){refused}"
+            f"  - {grant.principal} is allowed {_codes(grant.actions)}{on}{when} "
+            f"(by {grant.source}){refused}"
         )
-        lines += [f"    - {via}" for via in grant.via]
     if not part.grants:
         lines.append("  - No principal of this app is allowed this.")
     for deny in part.denies:
@@ -1821,7 +1818,10 @@ def _part_lines(part: Part) -> list[str]:
     if implicit.request_conditions:
         lines.append(
             "  - Refused, whoever asks, when "
-            + "; when ".join(_conditions_text([c]) for c in implicit.request_conditions)
+            + "; when ".join(
+                " and ".join(_conditions_text([c]) for c in conditions)
+                for conditions in implicit.request_conditions
+            )
             + f" ({sources})."
         )
     if part.resource_policies_apply and not part.resource_policies:
@@ -1901,7 +1901,7 @@ def render_report(templates: Mapping[str, Mapping[str, Any]]) -> str:
         for identity in outside:
             lines += _identity_section(app, identity)
     lines += _implicit_principals(app)
-    lines += ["## 2. Answers", ""]
+    lines += ["## 2. Answers", "", IMPLICIT_RULE, ""]
     for number, answer in enumerate(derive_answers(app), start=1):
         lines += _answer_lines(answer, number)
     body = "\n".join(lines)

@@ -362,7 +362,35 @@ def test_a_tls_only_deny_restricts_how_not_who():
     (part,) = answers_of({"app": uploads_template(tls_only)})["publish-model"].parts
     assert part.implicit.only is None
     assert part.implicit.request_conditions == (
-        report.Condition("Bool", "aws:SecureTransport", ("false",)),
+        (report.Condition("Bool", "aws:SecureTransport", ("false",)),),
+    )
+
+
+def test_conditions_of_one_deny_must_all_hold_and_read_so():
+    """A Deny with two conditions refuses only when both hold: the report must say "and", not
+    list them as separate refusals (which would read as: every object creation is refused)."""
+    write_once = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": MODELS_OBJECTS,
+        "Condition": {
+            "Null": {"s3:if-none-match": "true"},
+            "Bool": {"s3:ObjectCreationOperation": "true"},
+        },
+    }
+    templates = {"app": uploads_template(write_once)}
+    (part,) = answers_of(templates)["publish-model"].parts
+    assert len(part.implicit.request_conditions) == 1
+    assert {c.key for c in part.implicit.request_conditions[0]} == {
+        "s3:if-none-match",
+        "s3:ObjectCreationOperation",
+    }
+    text = report.render_report(templates)
+    assert (
+        "when `s3:if-none-match` Null `true` and `s3:ObjectCreationOperation` Bool `true`" in text
+        or "when `s3:ObjectCreationOperation` Bool `true` and `s3:if-none-match` Null `true`"
+        in text
     )
 
 
@@ -528,3 +556,43 @@ def test_policies_attached_to_roles_outside_the_app_are_reported_with_that_role(
     assert identity.stack is None
     assert identity.name == f"cdk-q1-deploy-role-{ACCOUNT}-{REGION}"
     assert [s.source for s in identity.statements] == ["app/ReadForDeploy"]
+
+
+def _tls_deny(condition: dict) -> dict:
+    return {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": MODELS_OBJECTS,
+        "Condition": condition,
+    }
+
+
+def test_statements_differing_only_in_conditions_share_a_row_with_or():
+    templates = {
+        "app": uploads_template(
+            _tls_deny({"Bool": {"aws:SecureTransport": "false"}}),
+            _tls_deny({"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+        )
+    }
+    rows = [line for line in report.render_report(templates).splitlines() if "| Deny |" in line]
+    assert len(rows) == 1
+    assert (
+        "`aws:SecureTransport` Bool `false` **or** `s3:TlsVersion` NumericLessThan `1.2`"
+        in (rows[0])
+    )
+
+
+def test_an_unconditional_statement_is_never_merged_with_a_conditional_one():
+    """Merged, the unconditional Deny would read as conditional: a weaker refusal than it is."""
+    unconditional = {**_tls_deny({}), "Action": "s3:*"}
+    del unconditional["Condition"]
+    templates = {
+        "app": uploads_template(
+            _tls_deny({"Bool": {"aws:SecureTransport": "false"}}), unconditional
+        )
+    }
+    rows = [line for line in report.render_report(templates).splitlines() if "| Deny |" in line]
+    assert len(rows) == 2
+    assert rows[1].startswith("| ″ | Deny |"), "the policy's name stands on its first row only"
+    assert "**or**" not in "".join(rows)
