@@ -108,6 +108,18 @@ def test_read_adr_rejects_missing_status(tmp_path):
         adr_index.read_adr(bad)
 
 
+def test_the_index_marks_every_record_that_is_not_accepted(tmp_path):
+    (tmp_path / "0010-kept.md").write_text("# 0010. Kept\n\n- Status: accepted\n", "utf-8")
+    (tmp_path / "0011-old.md").write_text(
+        "# 0011. Old (v1)\n\n- Status: superseded by [0010](0010-kept.md)\n", "utf-8"
+    )
+    index = adr_index.render_index(tmp_path)
+    assert "\n- [0010](0010-kept.md) Kept\n" in index
+    assert "\n- [0011](0011-old.md) Old (v1) — status: superseded by [0010](0010-kept.md)\n" in (
+        index
+    )
+
+
 def _readme_first_commands() -> list[str]:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```[a-z]*\n(.*?)```", readme, re.DOTALL)
