@@ -382,3 +382,40 @@ def test_every_decided_adr_is_within_ten_kilobytes():
 def test_the_size_check_fires_on_a_long_adr(tmp_path):
     adr = _adr(tmp_path, "`tests/unit/test_docs.py`", body="x" * ADR_MAX_BYTES)
     assert "bytes > 10240" in (oversized(adr) or "")
+
+
+# Issue 15: an auditor reads the whole documentation in about an hour.
+MARKDOWN_BUDGET_BYTES = 250_000
+README_BUDGET_BYTES = 20_000
+# A briefing that lived outside the repository: no reader can follow a reference to it.
+OUTSIDE_BRIEFING = "FACTS" + ".md"
+
+
+def markdown_over_budget(files: list[Path], budget: int) -> str | None:
+    total = sum(len(f.read_bytes()) for f in files)
+    if total <= budget:
+        return None
+    largest = sorted(files, key=lambda f: -len(f.read_bytes()))[:5]
+    sizes = ", ".join(f"{f.name} {len(f.read_bytes())}" for f in largest)
+    return f"{total} bytes of markdown > {budget}; largest: {sizes}"
+
+
+def test_all_markdown_stays_within_an_hours_reading():
+    markdown = [f for f in _repo_files() if f.suffix == ".md"]
+    assert len(markdown) > 60, "the walk found too few files to be the project's"
+    assert markdown_over_budget(markdown, MARKDOWN_BUDGET_BYTES) is None
+
+
+def test_the_markdown_budget_check_fires(tmp_path):
+    page = tmp_path / "long.md"
+    page.write_text("x" * 101, encoding="utf-8")
+    assert markdown_over_budget([page], 100) == "101 bytes of markdown > 100; largest: long.md 101"
+    assert markdown_over_budget([page], 101) is None
+
+
+def test_readme_is_within_its_budget():
+    assert len((REPO / "README.md").read_bytes()) <= README_BUDGET_BYTES
+
+
+def test_nothing_refers_to_the_briefing_outside_the_repository():
+    assert [f for f in _repo_files() if OUTSIDE_BRIEFING in f.read_text("utf-8")] == []
