@@ -419,3 +419,73 @@ def test_readme_is_within_its_budget():
 
 def test_nothing_refers_to_the_briefing_outside_the_repository():
     assert [f for f in _repo_files() if OUTSIDE_BRIEFING in f.read_text("utf-8")] == []
+
+
+RELATIVE_LINK = re.compile(r"\]\((?!\w+://|mailto:)([^)\s]*)\)")
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as
+    hyphens; a repeated heading gets -1, -2... (code blocks hold no headings)."""
+    anchors: set[str] = set()
+    for heading in HEADING.findall(FENCED_CODE.sub("", markdown)):
+        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link's text only
+        slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+        candidate, count = slug, 0
+        while candidate in anchors:
+            count += 1
+            candidate = f"{slug}-{count}"
+        anchors.add(candidate)
+    return anchors
+
+
+def broken_relative_links(files: list[Path]) -> list[str]:
+    """Relative links (and same-page anchors) of Markdown files whose target file or heading
+    does not exist."""
+    problems = []
+    for path in files:
+        if path.suffix != ".md" or path.name == "template.md":
+            continue
+        prose = INLINE_CODE.sub("", FENCED_CODE.sub("", path.read_text(encoding="utf-8")))
+        for target in RELATIVE_LINK.findall(prose):
+            file_part, _, anchor = target.partition("#")
+            resolved = (path.parent / file_part).resolve() if file_part else path
+            where = f"{path.relative_to(REPO)} links {target}"
+            if not resolved.exists():
+                problems.append(f"{where}: no such file")
+            elif (
+                anchor
+                and resolved.suffix == ".md"
+                and anchor not in heading_anchors(resolved.read_text(encoding="utf-8"))
+            ):
+                problems.append(f"{where}: no such heading")
+    return problems
+
+
+def test_every_relative_link_and_anchor_resolves():
+    assert broken_relative_links(_repo_files()) == []
+
+
+def test_the_link_checker_fires_on_a_missing_file_or_heading(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    (tmp_path / "other.md").write_text("# Other\n\n## Roll back by hand (v2)\n", "utf-8")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[ok](other.md#roll-back-by-hand-v2) [ok](#page) [gone](missing.md) "
+        "[bad](other.md#roll-back) [bad](#nowhere)\n\n# Page\n",
+        encoding="utf-8",
+    )
+    assert broken_relative_links([page]) == [
+        "page.md links missing.md: no such file",
+        "page.md links other.md#roll-back: no such heading",
+        "page.md links #nowhere: no such heading",
+    ]
+
+
+def test_repeated_headings_get_numbered_anchors():
+    assert heading_anchors("# A\n## Notes\n## Notes\n```\n# not a heading\n```\n") == {
+        "a",
+        "notes",
+        "notes-1",
+    }
