@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scripts import access_report as report
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-import access_report as report  # noqa: E402
 
 ACCOUNT = "${AWS::AccountId}"
 REGION = "${AWS::Region}"

@@ -4,14 +4,13 @@ says what it means."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from scripts import alarm_table
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-import alarm_table  # noqa: E402
 
 
 def test_committed_alarm_table_is_what_the_templates_give(templates):

@@ -5,14 +5,12 @@ comment above it in config/constants.py (the reference the page links to)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-import config_reference  # noqa: E402
+from config import constants
+from scripts import config_reference
 
-from config import constants  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_committed_page_is_what_constants_py_gives():

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from scripts import deploy_region
+from scripts.deploy_region import EXIT_NO_REGION, EXIT_OK, RegionError, main, resolve_region
 
-import deploy_region  # noqa: E402
-from deploy_region import EXIT_NO_REGION, EXIT_OK, RegionError, main, resolve_region  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _no_profile(profile):
