@@ -20,7 +20,7 @@ export BC_SKIP_MAPPING := TRUE
 export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: help setup lock synth lint test test-all test-unit test-property test-integration compliance \
-        cfn-lint checkov nag-sarif access-report bench demo deploy destroy clean
+        cfn-lint checkov nag-sarif access-report docs bench demo deploy destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -111,9 +111,15 @@ checkov: synth $(CHECKOV_VENV)/.stamp ## checkov (stock + policies/checkov) on t
 nag-sarif: $(VENV)/.stamp ## cdk-nag's reports in cdk.out as SARIF (reports/cdk-nag), for code scanning
 	$(PY) scripts/nag_sarif.py cdk.out $(REPORTS)/cdk-nag/results_sarif.sarif
 
-# Generated documentation: tests/unit/test_access_report.py fails when the committed file is stale.
+# Generated documentation: a test fails when a committed page is stale (tests/unit/test_docs.py,
+# test_config_reference.py, test_alarm_table.py, test_access_report.py).
 access-report: synth ## write docs/access.md (every principal; who can publish, write, approve, change, read) from the templates
 	$(PY) scripts/access_report.py --cdk-out cdk.out --output docs/access.md
+
+docs: access-report ## regenerate every generated page: ADR index, configuration, alarm table and retained resources, access report
+	$(PY) scripts/adr_index.py
+	$(PY) scripts/config_reference.py
+	$(PY) scripts/alarm_table.py --cdk-out cdk.out
 
 compliance: cfn-lint checkov ## the template gates: cdk-nag (fails synth), cfn-lint, checkov
 

@@ -15,9 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_committed_alarm_table_is_what_the_templates_give(templates):
     page = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
-    assert alarm_table.replace_block(page, alarm_table.render_table(templates)) == page, (
-        "the alarm table in docs/operations.md is stale: make synth, then "
-        "python scripts/alarm_table.py"
+    assert alarm_table.render_page(page, templates) == page, (
+        "the alarm table or the retained resources in docs/operations.md are stale: make synth, "
+        "then python scripts/alarm_table.py"
     )
 
 
@@ -103,3 +103,26 @@ def test_an_alarm_without_a_description_is_refused_by_name():
 def test_a_page_without_its_markers_is_refused():
     with pytest.raises(alarm_table.AlarmTableError, match="ALARMS:BEGIN"):
         alarm_table.replace_block("# Operations\n", "| table |\n")
+
+
+def test_retained_resources_are_listed_by_stack_with_what_they_are():
+    templates = {
+        "b-stack": {
+            "Resources": {
+                "ModelsBucket0123ABCD": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
+                "ScratchQueue0123ABCD": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Delete"},
+                "Table0123ABCD": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain"},
+            }
+        },
+        "a-stack": {"Resources": {"Fn": {"Type": "AWS::Lambda::Function"}}},
+    }
+    assert alarm_table.render_retained(templates) == (
+        "- `b-stack`: bucket `ModelsBucket`, AWS::DynamoDB::Table `Table`\n"
+    )
+
+
+def test_the_app_retains_what_its_decisions_say(templates):
+    """The list is not empty for this app: the buckets and keys outlive their stacks."""
+    retained = alarm_table.render_retained(templates)
+    assert "bucket `ModelBucketModels`" in retained
+    assert "KMS key `EndpointKey`" in retained
