@@ -13,7 +13,7 @@ deployment in the account is never touched, and torn down in a finalizer whateve
 Real this time: the Lambda functions run, S3 delivers the notification, EventBridge delivers the
 parameter change, CloudFormation replaces model and endpoint config and updates the endpoint
 blue/green (with its bake period), the endpoint container serves the sample model. Cost and
-duration: docs/demo.md (about 30-60 minutes of an endpoint instance).
+duration: docs/demo.md ("Cost and duration"), the one place for the estimate.
 """
 
 from __future__ import annotations
