@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from registration.contract import MAX_EVENT_TIME_AHEAD_SECONDS
 from registration.registered_model import ORIGIN_OUT_OF_BAND, Registration
-from registration.s3_events import (
-    MalformedEventError,
-    is_hex,
-    is_json_type,
-    parse_event_time,
-    valid_size,
-)
+from registration.s3_events import MalformedEventError, parse_event_time, parse_upload_record
 
 PROVENANCE_SCHEMA = "model-registration/1"
 MAX_DESCRIPTION_LENGTH = 1024
@@ -66,7 +59,7 @@ def from_parameter_version(
     skew the handler itself allows): anyone with ssm:PutParameter could write 2099 there, and
     every later genuine upload would look older (ADR-0017). Later times count as that bound.
     """
-    provenance = _parse_provenance(description)
+    provenance = parse_upload_record(description, PROVENANCE_SCHEMA, _PROVENANCE_TYPES)
     written_at = last_modified.astimezone(UTC)
     if provenance is not None:
         try:
@@ -112,25 +105,3 @@ _PROVENANCE_TYPES: dict[str, tuple[type, ...]] = {
     "eTag": (str, type(None)),
     "size": (int, type(None)),
 }
-
-
-def _parse_provenance(description: str | None) -> dict[str, Any] | None:
-    if not description:
-        return None
-    try:
-        data = json.loads(description)
-    # RecursionError: 1024 characters of "[" nest deeper than json's recursion limit.
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or data.get("schema") != PROVENANCE_SCHEMA:
-        return None
-    for name, types in _PROVENANCE_TYPES.items():
-        if not is_json_type(data.get(name), types):
-            return None
-    sequencer = data.get("sequencer")
-    if sequencer is not None and not is_hex(sequencer):
-        return None
-    size = data.get("size")
-    if size is not None and not valid_size(size):
-        return None
-    return data

@@ -6,7 +6,9 @@ MalformedEventError with the path of the offending field, never a bare KeyError/
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -262,6 +264,32 @@ def valid_size(size: int) -> bool:
 def is_json_type(value: Any, expected: type | tuple[type, ...]) -> bool:
     """``isinstance``, except that a boolean is never a number (bool subclasses int)."""
     return isinstance(value, expected) and not isinstance(value, bool)
+
+
+def parse_upload_record(
+    text: str | None, schema: str, field_types: Mapping[str, tuple[type, ...]]
+) -> dict[str, Any] | None:
+    """The JSON object this function stored to describe an upload (a parameter version's
+    provenance, a model package's identity), or None when ``text`` is not one: not JSON, another
+    ``schema``, a field of another type than ``field_types`` says, a sequencer that is not hex or
+    a size no S3 object has. Stored state is never a reason to fail, so nothing here raises."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    # RecursionError: 1024 characters of "[" nest deeper than json's recursion limit.
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != schema:
+        return None
+    if not all(is_json_type(data.get(name), types) for name, types in field_types.items()):
+        return None
+    sequencer, size = data.get("sequencer"), data.get("size")
+    if sequencer is not None and not is_hex(sequencer):
+        return None
+    if size is not None and not valid_size(size):
+        return None
+    return data
 
 
 def check_object_size(size: int, path: str) -> None:

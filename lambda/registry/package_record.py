@@ -19,13 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from registration.registered_model import ORIGIN_S3_EVENT, Registration
-from registration.s3_events import (
-    MalformedEventError,
-    is_hex,
-    is_json_type,
-    parse_event_time,
-    valid_size,
-)
+from registration.s3_events import MalformedEventError, parse_event_time, parse_upload_record
 
 from . import contract
 from .gate import GateVerdict
@@ -89,20 +83,8 @@ def package_description(upload: Registration) -> str:
 def upload_from_description(description: str | None) -> Registration | None:
     """The upload a package registers, or None for a package this function did not create
     (or whose description it cannot trust): such a package is never served."""
-    if not description:
-        return None
-    try:
-        data = json.loads(description)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or data.get("schema") != DESCRIPTION_SCHEMA:
-        return None
-    for name, types in _IDENTITY_TYPES.items():
-        if not is_json_type(data.get(name), types):
-            return None
-    if data["sequencer"] is not None and not is_hex(data["sequencer"]):
-        return None
-    if data["size"] is not None and not valid_size(data["size"]):
+    data = parse_upload_record(description, DESCRIPTION_SCHEMA, _IDENTITY_TYPES)
+    if data is None:
         return None
     try:
         occurred_at = parse_event_time(data["eventTime"], "description.eventTime")
