@@ -88,6 +88,16 @@ def put_metric_data_statement(namespace: str, *, sid: str) -> iam.PolicyStatemen
     )
 
 
+def write_own_logs_statement(log_group: logs.ILogGroup) -> iam.PolicyStatement:
+    """A function's log writes, to its own log group only (its role is read-only: the CDK's
+    own grant would add an inline policy)."""
+    return iam.PolicyStatement(
+        sid="WriteOwnLogs",
+        actions=list(LOG_WRITE_ACTIONS),
+        resources=[log_group.log_group_arn],
+    )
+
+
 def role_with_managed_policy(
     scope: Construct,
     *,

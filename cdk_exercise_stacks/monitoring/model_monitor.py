@@ -34,7 +34,6 @@ from constructs import Construct
 
 from cdk_exercise_stacks.common import (
     LAMBDA_PRINCIPAL,
-    LOG_WRITE_ACTIONS,
     FunctionSettings,
     encrypted_queue,
     pipeline_function,
@@ -43,6 +42,7 @@ from cdk_exercise_stacks.common import (
     role_with_managed_policy,
     s3_bucket_arn,
     ssm_parameter_arn,
+    write_own_logs_statement,
 )
 from cdk_exercise_stacks.compliance import (
     acknowledge_in_packs,
@@ -347,11 +347,7 @@ class ModelMonitor(Construct):
                 actions=["events:PutEvents"],
                 resources=[self.event_bus.event_bus_arn],
             ),
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=list(LOG_WRITE_ACTIONS),
-                resources=[self.log_group.log_group_arn],
-            ),
+            write_own_logs_statement(self.log_group),
         ]
         if self.model_package_group:
             packages_arn = stack.format_arn(

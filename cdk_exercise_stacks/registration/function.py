@@ -25,7 +25,6 @@ from constructs import Construct
 
 from cdk_exercise_stacks.common import (
     LAMBDA_PRINCIPAL,
-    LOG_WRITE_ACTIONS,
     FunctionSettings,
     encrypted_queue,
     pipeline_function,
@@ -34,6 +33,7 @@ from cdk_exercise_stacks.common import (
     role_with_managed_policy,
     s3_bucket_arn,
     ssm_parameter_arn,
+    write_own_logs_statement,
 )
 from cdk_exercise_stacks.compliance import acknowledge_lambda_baseline, wildcard_resource_finding
 from config.naming import DeploymentNaming
@@ -182,11 +182,7 @@ class RegistrationFunction(Construct):
                 resources=[self.model_objects_arn],
             ),
             put_metric_data_statement(self.metrics_namespace, sid="PutRegistrationMetrics"),
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=list(LOG_WRITE_ACTIONS),
-                resources=[self.log_group.log_group_arn],
-            ),
+            write_own_logs_statement(self.log_group),
             iam.PolicyStatement(
                 sid="KeepFailedRegistrations",
                 actions=list(FAILURE_DESTINATION_ACTIONS),

@@ -36,7 +36,6 @@ from constructs import Construct
 from cdk_exercise_stacks.common import (
     CLOUDFORMATION_PRINCIPAL,
     LAMBDA_PRINCIPAL,
-    LOG_WRITE_ACTIONS,
     FunctionSettings,
     encrypted_queue,
     log_group_arn,
@@ -45,6 +44,7 @@ from cdk_exercise_stacks.common import (
     retained_log_group,
     role_with_managed_policy,
     ssm_parameter_arn,
+    write_own_logs_statement,
 )
 from cdk_exercise_stacks.compliance import acknowledge_lambda_baseline
 from cdk_exercise_stacks.operations.keys import LOGS_KEY_ACTIONS, logs_service_principal
@@ -364,11 +364,7 @@ class ModelRollout(Construct):
                 resources=self.readable_parameter_arns,
             ),
             put_metric_data_statement(self.metrics_namespace, sid="PutRolloutMetrics"),
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=list(LOG_WRITE_ACTIONS),
-                resources=[self.log_group.log_group_arn],
-            ),
+            write_own_logs_statement(self.log_group),
             iam.PolicyStatement(
                 sid="ConsumeRequestQueue",
                 actions=list(QUEUE_CONSUMER_ACTIONS),
