@@ -14,9 +14,9 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
+from cdk_exercise_stacks.common import LOG_WRITE_ACTIONS
 from cdk_exercise_stacks.registration.function import (
     FAILURE_DESTINATION_ACTIONS,
-    LOG_WRITE_ACTIONS,
     MODEL_OBJECT_ACTIONS,
     MODEL_PARAMETER_ACTIONS,
 )
