@@ -1870,7 +1870,8 @@ def render_report(templates: Mapping[str, Mapping[str, Any]]) -> str:
         "that resource and `<LogicalId.Attribute>` one of its attributes; `${ssm:/name}` is an SSM "
         "parameter's value read at deploy time. As a principal, "
         "`arn:aws:iam::${AWS::AccountId}:root` means the account's own principals, as far as "
-        "their IAM policies allow.",
+        "their IAM policies allow. In a table, `″` stands for the policy of the row above, and "
+        "**or** joins the conditions of statements that differ in nothing else.",
         "",
         "## 1. Principals and permissions",
         "",
