@@ -9,7 +9,19 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from config import constants
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Every optional context value, as a user would pass them (spaces around the values included):
+# the templates_with_every_option fixture synthesizes the app with them once.
+UPLOADER = "arn:aws:iam::111122223333:role/model-publisher"
+CI_ROLES = "arn:aws:iam::111122223333:role/ci-*"
+ALERT_EMAIL = "ops@example.com"
+EVERY_OPTION_CONTEXT = {
+    constants.MODEL_UPLOADERS_CONTEXT_KEY: f" {UPLOADER} , {CI_ROLES}",
+    constants.ALERT_EMAIL_CONTEXT_KEY: f" {ALERT_EMAIL} ",
+}
 
 
 def cdk_json_context() -> dict[str, Any]:

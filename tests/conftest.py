@@ -64,6 +64,17 @@ def synthesized_app(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def templates_with_every_option(tmp_path_factory):
+    """The app's templates with every optional context value set (tests.cdk_apps
+    EVERY_OPTION_CONTEXT), synthesized once for all the tests that need them."""
+    import app as app_module
+    from tests.cdk_apps import EVERY_OPTION_CONTEXT, cli_like_app, templates_of
+
+    cdk_app = cli_like_app(tmp_path_factory.mktemp("every-option.cdk.out"), **EVERY_OPTION_CONTEXT)
+    return templates_of(app_module.build_app(cdk_app).synth())
+
+
+@pytest.fixture(scope="session")
 def templates(synthesized_app):
     """Template dicts of the app's stacks, keyed by stack name."""
     from tests.cdk_apps import templates_of

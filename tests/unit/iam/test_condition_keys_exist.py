@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-import app as app_module
-from config import constants
-from tests.cdk_apps import cli_like_app, templates_of
 from tests.unit.iam.condition_keys import (
     expand,
     policy_statements,
@@ -29,22 +26,10 @@ ACCEPTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def all_templates(tmp_path_factory):
-    app = cli_like_app(
-        tmp_path_factory.mktemp("all-context.cdk.out"),
-        **{
-            constants.MODEL_UPLOADERS_CONTEXT_KEY: "arn:aws:iam::111122223333:role/publisher",
-            constants.ALERT_EMAIL_CONTEXT_KEY: "ops@example.com",
-        },
-    )
-    return templates_of(app_module.build_app(app).synth())
-
-
-def test_the_walk_sees_every_kind_of_policy(all_templates):
+def test_the_walk_sees_every_kind_of_policy(templates_with_every_option):
     kinds = {
-        all_templates[stack]["Resources"][logical_id]["Type"]
-        for stack, logical_id, _ in policy_statements(all_templates)
+        templates_with_every_option[stack]["Resources"][logical_id]["Type"]
+        for stack, logical_id, _ in policy_statements(templates_with_every_option)
     }
     assert kinds >= {
         "AWS::IAM::ManagedPolicy",
@@ -54,19 +39,20 @@ def test_the_walk_sees_every_kind_of_policy(all_templates):
         "AWS::SNS::TopicPolicy",
         "AWS::KMS::Key",
     }
-    conditioned = [s for _, _, s in policy_statements(all_templates) if s.get("Condition")]
+    statements = policy_statements(templates_with_every_option)
+    conditioned = [s for _, _, s in statements if s.get("Condition")]
     assert len(conditioned) >= 20
 
 
-def test_every_condition_key_is_supported_by_its_action(all_templates):
-    problems = unsupported_keys(all_templates, accepted=ACCEPTED)
+def test_every_condition_key_is_supported_by_its_action(templates_with_every_option):
+    problems = unsupported_keys(templates_with_every_option, accepted=ACCEPTED)
     assert problems == [], "\n".join(str(p) for p in problems)
 
 
-def test_every_accepted_pair_is_still_used_and_still_unsupported(all_templates):
+def test_every_accepted_pair_is_still_used_and_still_unsupported(templates_with_every_option):
     used = {
         (action, key)
-        for _, _, statement in policy_statements(all_templates)
+        for _, _, statement in policy_statements(templates_with_every_option)
         for action in (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
@@ -78,8 +64,8 @@ def test_every_accepted_pair_is_still_used_and_still_unsupported(all_templates):
         assert not supports(action, key)
 
 
-def test_every_action_exists(all_templates):
-    assert unknown_actions(all_templates) == []
+def test_every_action_exists(templates_with_every_option):
+    assert unknown_actions(templates_with_every_option) == []
 
 
 def _template(action, condition) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from config import constants
+from tests.cdk_apps import ALERT_EMAIL
 from tests.unit.stacks.stack_template_queries import (
     as_list,
     properties,
@@ -128,20 +129,10 @@ def test_without_alert_email_the_topic_has_no_subscription(template):
     assert resources_of_type(template, "AWS::SNS::Subscription") == {}
 
 
-ALERT_EMAIL = "ops@example.com"
-
-
 @pytest.fixture(scope="module")
-def subscribed_template():
-    """The Lambda stack alone with ``alert_email`` set (its stack has no dependency)."""
-    import aws_cdk as cdk
-
-    from cdk_exercise_stacks.lambda_functions import LambdaStack
-    from tests.cdk_apps import cli_like_app
-
-    app = cli_like_app(**{constants.ALERT_EMAIL_CONTEXT_KEY: f" {ALERT_EMAIL} "})
-    stack = LambdaStack(app, constants.LAMBDA_STACK_NAME)
-    return cdk.assertions.Template.from_stack(stack).to_json()
+def subscribed_template(templates_with_every_option):
+    """The Lambda stack with ``alert_email`` set (tests.cdk_apps EVERY_OPTION_CONTEXT)."""
+    return templates_with_every_option[constants.LAMBDA_STACK_NAME]
 
 
 def test_alert_email_is_subscribed_to_the_operations_topic(subscribed_template):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-import app as app_module
 from cdk_exercise_stacks.optional_context import principal_arns_from_context
 from cdk_exercise_stacks.storage.model_bucket import (
     MODEL_WRITE_ACTIONS,
@@ -19,12 +18,9 @@ from cdk_exercise_stacks.storage.model_bucket import (
     ModelBucket,
 )
 from config import constants
-from tests.cdk_apps import cli_like_app, templates_of
+from tests.cdk_apps import CI_ROLES, UPLOADER
 from tests.unit.iam.condition_evaluation import conditions_match
 from tests.unit.stacks.stack_template_queries import render_join, resources_of_type
-
-UPLOADER = "arn:aws:iam::111122223333:role/model-publisher"
-CI_ROLES = "arn:aws:iam::111122223333:role/ci-*"
 
 
 def _bucket_statements(uploaders=None) -> list[dict]:
@@ -125,16 +121,7 @@ def test_an_empty_uploader_list_is_refused():
         _bucket_statements([])
 
 
-@pytest.fixture(scope="module")
-def s3_templates_with_uploaders(tmp_path_factory):
-    app = cli_like_app(
-        tmp_path_factory.mktemp("uploaders.cdk.out"),
-        **{constants.MODEL_UPLOADERS_CONTEXT_KEY: f" {UPLOADER} , {CI_ROLES}"},
-    )
-    return templates_of(app_module.build_app(app).synth())
-
-
-def test_the_context_value_reaches_the_model_bucket_policy(s3_templates_with_uploaders, templates):
+def test_the_context_value_reaches_the_model_bucket_policy(templates_with_every_option, templates):
     def uploader_statements(template):
         return [
             statement
@@ -143,7 +130,7 @@ def test_the_context_value_reaches_the_model_bucket_policy(s3_templates_with_upl
             if statement.get("Sid") == ONLY_UPLOADERS_SID
         ]
 
-    [statement] = uploader_statements(s3_templates_with_uploaders[constants.S3_STACK_NAME])
+    [statement] = uploader_statements(templates_with_every_option[constants.S3_STACK_NAME])
     assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [UPLOADER, CI_ROLES]}}
     assert uploader_statements(templates[constants.S3_STACK_NAME]) == []
 
